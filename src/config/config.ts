@@ -1,0 +1,105 @@
+/**
+ * Configuration, parsed once from the environment by zod (DESIGN.md §4). Nothing else reads
+ * `process.env`. Unknown `MYPAY_*` / `SIM_*` variables are rejected so a typo never silently falls
+ * back to a default.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** The spec's public test merchant (appendix samples). Safe to commit; used only for the simulator/demo. */
+export const TEST_MERCHANT = { storeUid: '289151880002', key: 'KYTjd9ACcjGaTK6V3zWmMkyrQS08Ndcx' } as const;
+/** The spec's two gateway hosts (介接網址). */
+export const SPEC_GATEWAY_HOSTS = ['pay.usecase.cc', 'ka.mypay.tw'] as const;
+
+const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+const list = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+export const storeSchema = z.object({
+  store_uid: z.string().min(1).max(16),
+  key: z.string().refine((k) => Buffer.byteLength(k) === 32, 'merchant key must be 32 bytes'),
+});
+export type StoreCredentials = z.infer<typeof storeSchema>;
+
+export const envSchema = z.object({
+  /** Redis connection; unset → `npm start` uses 127.0.0.1:6379 or starts a local redis-server. */
+  REDIS_URL: z.string().url().optional(),
+  /** Gateway endpoint; unset → the bundled simulator (demo). */
+  MYPAY_URL: z.string().url().optional(),
+  MYPAY_STORE_UID: z.string().max(16).optional(),
+  MYPAY_STORE_KEY: z.string().optional(),
+  /** JSON file `[{store_uid, key}, …]` for several merchants. */
+  MYPAY_STORES_FILE: z.string().optional(),
+  /** Extra gateway hosts beyond the spec's two (comma-separated). */
+  MYPAY_ALLOWED_HOSTS: list,
+  /** TCP+TLS connect timeout to the gateway. Default 5 000 ms. */
+  MYPAY_CONNECT_TIMEOUT_MS: int(5_000),
+  /** Time to wait for the gateway's answer once the request is sent. Default 15 000 ms. */
+  MYPAY_ANSWER_TIMEOUT_MS: int(15_000),
+  /** Extra CA bundle (PEM file) to trust for the gateway, e.g. the simulator's self-signed cert. */
+  MYPAY_CA_FILE: z.string().optional(),
+  PORT: int(3000),
+  /** Bearer keys for the HTTP API (comma-separated). */
+  API_KEYS: list,
+  ADMIN_USER: z.string().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+  /** BullMQ/key prefix; every key carries the hash tag `{prefix}` for Redis Cluster. Default `mypay`. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('mypay'),
+  WORKER_CONCURRENCY: int(50),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SIM_PORT: int(4010),
+  SIM_TLS: z.enum(['0', '1']).default('0'),
+  SIM_DEVICES: z.string().default('10'),
+  SIM_SERVICE_MS: int(1_500),
+  SIM_CALLBACK_URL: z.string().url().optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG';
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const OWN_PREFIXES = ['MYPAY_', 'SIM_'];
+
+/** Parses the environment; throws {@link ConfigError} with one line per bad variable. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const known = new Set(Object.keys(envSchema.shape));
+  const unknown = Object.keys(source).filter((k) => OWN_PREFIXES.some((p) => k.startsWith(p)) && !known.has(k));
+  if (unknown.length) throw new ConfigError(`unknown setting(s): ${unknown.join(', ')}`);
+  const relevant = Object.fromEntries(Object.entries(source).filter(([k, v]) => known.has(k) && v !== ''));
+  const parsed = envSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
+}
+
+/** The merchants this process may act for: the stores file, or the single store from env. */
+export function loadStores(env: Env): StoreCredentials[] {
+  if (env.MYPAY_STORES_FILE) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(env.MYPAY_STORES_FILE, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`MYPAY_STORES_FILE: cannot read JSON (${(err as Error).message})`);
+    }
+    const parsed = z.array(storeSchema).min(1).safeParse(raw);
+    if (!parsed.success) throw new ConfigError(`MYPAY_STORES_FILE: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return parsed.data;
+  }
+  if (env.MYPAY_STORE_UID || env.MYPAY_STORE_KEY) {
+    const parsed = storeSchema.safeParse({ store_uid: env.MYPAY_STORE_UID, key: env.MYPAY_STORE_KEY });
+    if (!parsed.success) throw new ConfigError(`MYPAY_STORE_UID / MYPAY_STORE_KEY: ${parsed.error.issues.map((i) => `${i.path.join('.') === 'key' ? 'MYPAY_STORE_KEY' : 'MYPAY_STORE_UID'}: ${i.message}`).join('; ')}`);
+    return [parsed.data];
+  }
+  if (!env.MYPAY_URL) return [{ store_uid: TEST_MERCHANT.storeUid, key: TEST_MERCHANT.key }];
+  throw new ConfigError('MYPAY_URL is set but no merchant: set MYPAY_STORE_UID and MYPAY_STORE_KEY, or MYPAY_STORES_FILE');
+}
