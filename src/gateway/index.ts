@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './answer.js';
+export * from './client.js';
+export * from './classify-rejection.js';
+export * from './url-policy.js';
+export * from './from-env.js';
