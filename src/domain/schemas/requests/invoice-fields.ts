@@ -15,7 +15,7 @@
  * The formats (統一編號 8 digits, 手機條碼 `/` + 7 of [0-9A-Z.+-], 自然人憑證 2 letters + 14 digits,
  * 愛心碼 3–7 digits) are the Ministry of Finance e-invoice rules, which the spec does not restate.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { invoiceCloudTypeSchema } from '../../enums/invoice-cloud-type.js';
 import { invoiceInputTypeSchema } from '../../enums/invoice-input-type.js';
 import { invoicePrintTypeSchema } from '../../enums/invoice-print-type.js';

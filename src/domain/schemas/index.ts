@@ -1,0 +1,2 @@
+export * from './requests/index.js';
+export * from './answers/index.js';
