@@ -3,6 +3,7 @@
  * (before/after the request was written) decides NotDelivered vs OutcomeUnknown; the undici / Node
  * error code only refines the `reason`, it never moves a failure across that line.
  */
+import { errors as undiciErrors } from 'undici';
 import type { Command } from '../domain/codec/index.js';
 import {
   GatewayBadAnswerError,
@@ -50,7 +51,7 @@ export function classifyTransportFailure(cmd: Command, host: string, err: unknow
   if (err.phase === 'before_write') return new GatewayNotDeliveredError(cmd, notDeliveredReason(err), host, { cause: err.error });
   if (err.tooLarge) return new GatewayBadAnswerError(cmd, 'too_large', host, 0);
   // The peer wrote something that is not HTTP/1.1 after our request: an answer, just not a usable one.
-  if (errorCode(err.error).startsWith('HPE_')) return new GatewayBadAnswerError(cmd, 'not_http', host, 0);
+  if (err.error instanceof undiciErrors.HTTPParserError || errorCode(err.error).startsWith('HPE_')) return new GatewayBadAnswerError(cmd, 'not_http', host, 0);
   return new GatewayOutcomeUnknownError(cmd, outcomeUnknownReason(err), host, undefined, { cause: err.error });
 }
 

@@ -131,7 +131,6 @@ export function postOnce(dispatcher: Dispatcher, req: PostRequest, limits: PostL
           body: req.body,
           // A POST is never replayed by undici, but say so explicitly.
           idempotent: false,
-          blocking: true,
         },
         handler,
       );
