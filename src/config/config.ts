@@ -54,6 +54,18 @@ export const envSchema = z.object({
   SIM_DEVICES: z.string().default('10'),
   SIM_SERVICE_MS: int(1_500),
   SIM_CALLBACK_URL: z.string().url().optional(),
+  /** Simulator listen address. Default 127.0.0.1. */
+  SIM_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Extra random service time per operation, uniform in [0, jitter]. Default 0. */
+  SIM_SERVICE_JITTER_MS: int(0),
+  /** A terminal's time per reprint. Default 1 000 ms. */
+  SIM_PRINT_MS: int(1_000),
+  /** Delay between outcome steps (A0001 → 250 …). Default 3 000 ms. */
+  SIM_FOLLOW_UP_MS: int(3_000),
+  /** Journal ring-buffer size. Default 10 000 entries. */
+  SIM_JOURNAL_SIZE: int(10_000),
+  /** With SIM_TLS=1: also write the self-signed certificate PEM here (point MYPAY_CA_FILE at it). */
+  SIM_CA_FILE: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

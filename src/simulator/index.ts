@@ -1,0 +1,11 @@
+export * from './simulator.js';
+export * from './options.js';
+export * from './outcomes.js';
+export * from './faults.js';
+export * from './messages.js';
+export * from './journal.js';
+export * from './fleet.js';
+export * from './clock.js';
+export type { Answer } from './answers.js';
+export type { SimStore } from './stores.js';
+export type { CallbackConfig } from './callbacks.js';

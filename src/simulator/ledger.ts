@@ -1,0 +1,136 @@
+/**
+ * The payments ledger: orders per store (by `order_id` and by `uid`), their prc history, and refunds
+ * with the refundable balance. Pure bookkeeping; timing and terminals are the simulator's job.
+ */
+import { randomBytes } from 'node:crypto';
+import { FAILED_PRC, REFUNDABLE_PRC } from './outcomes.js';
+
+export interface Item {
+  id: string;
+  name: string;
+  cost: string;
+  amount: string;
+  total: string;
+}
+
+export interface Refund {
+  /** Refund transaction uid (退款之交易流水號), distinct for every refund. */
+  uid: string;
+  cost: number;
+  items?: Item[];
+  invoice_state?: string | number;
+  /** `200` while the terminal works on it, then `230`. */
+  prc: string;
+  createdAt: number;
+  finishedAt?: number;
+}
+
+export interface Order {
+  store_uid: string;
+  order_id: string;
+  uid: string;
+  key: string;
+  device_name: string;
+  cost: number;
+  currency: string;
+  pfn: string;
+  user_id: string;
+  items: Item[];
+  echo: [string, string, string, string, string];
+  prc: string;
+  createdAt: number;
+  finishedAt?: number;
+  history: { prc: string; at: number }[];
+  refunds: Refund[];
+}
+
+export type NewOrder = Omit<Order, 'uid' | 'key' | 'prc' | 'history' | 'refunds' | 'finishedAt'> & { uid?: string; key?: string };
+
+/** First generated uid; the spec's sample uids (70233, 88833) stay below it. */
+const FIRST_UID = 100_001;
+
+export class Ledger {
+  private readonly byOrder = new Map<string, Map<string, Order>>();
+  private readonly byUid = new Map<string, Order>();
+  private nextUid = FIRST_UID;
+
+  create(input: NewOrder): Order {
+    const order: Order = {
+      ...input,
+      uid: input.uid ?? String(this.nextUid++),
+      key: input.key ?? randomBytes(16).toString('hex'),
+      prc: '200',
+      history: [{ prc: '200', at: input.createdAt }],
+      refunds: [],
+    };
+    let store = this.byOrder.get(order.store_uid);
+    if (!store) this.byOrder.set(order.store_uid, (store = new Map()));
+    store.set(order.order_id, order);
+    this.byUid.set(order.uid, order);
+    return order;
+  }
+
+  find(store: string, orderId: string): Order | undefined {
+    return this.byOrder.get(store)?.get(orderId);
+  }
+
+  /** The order with this uid in this store, only when `key` matches too. */
+  findByUidKey(store: string, uid: string, key: string): Order | undefined {
+    const o = this.byUid.get(uid);
+    return o && o.store_uid === store && o.key === key ? o : undefined;
+  }
+
+  setPrc(order: Order, prc: string, at: number): void {
+    order.prc = prc;
+    order.history.push({ prc, at });
+    if (prc !== '200') order.finishedAt = at;
+  }
+
+  /** Amount still refundable: cost minus every refund, pending ones included. */
+  balance(order: Order): number {
+    if (!REFUNDABLE_PRC.has(order.prc) && order.prc !== '230') return 0;
+    return order.cost - order.refunds.reduce((sum, r) => sum + r.cost, 0);
+  }
+
+  isRefundable(order: Order): boolean {
+    return REFUNDABLE_PRC.has(order.prc);
+  }
+
+  isFailed(order: Order): boolean {
+    return FAILED_PRC.has(order.prc);
+  }
+
+  addRefund(order: Order, refund: Omit<Refund, 'uid' | 'prc'>): Refund {
+    const r: Refund = { ...refund, uid: String(this.nextUid++), prc: '200' };
+    order.refunds.push(r);
+    return r;
+  }
+
+  /** Completes a refund; a fully refunded order's own prc becomes 230 (退款成功). */
+  finishRefund(order: Order, refund: Refund, at: number): void {
+    refund.prc = '230';
+    refund.finishedAt = at;
+    const done = order.refunds.reduce((sum, r) => sum + (r.prc === '230' ? r.cost : 0), 0);
+    if (done >= order.cost && order.prc !== '230') this.setPrc(order, '230', at);
+  }
+
+  /** `uid` → refunded amount (completed and pending) for stats. */
+  refundsByUid(): Record<string, { count: number; amount: number; balance: number }> {
+    const out: Record<string, { count: number; amount: number; balance: number }> = {};
+    for (const o of this.byUid.values()) {
+      if (o.refunds.length === 0) continue;
+      out[o.uid] = { count: o.refunds.length, amount: o.refunds.reduce((s, r) => s + r.cost, 0), balance: this.balance(o) };
+    }
+    return out;
+  }
+
+  orders(): Order[] {
+    return [...this.byUid.values()];
+  }
+
+  clear(): void {
+    this.byOrder.clear();
+    this.byUid.clear();
+    this.nextUid = FIRST_UID;
+  }
+}

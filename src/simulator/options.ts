@@ -1,0 +1,47 @@
+/** Options of {@link createSimulator}, with their defaults. */
+import type { Clock } from './clock.js';
+import type { SimStore } from './stores.js';
+
+/** A time per operation: fixed, uniform in `[minMs, maxMs]`, or drawn by a function. */
+export type Duration = number | { minMs: number; maxMs: number } | (() => number);
+
+export interface SimulatorOptions {
+  /** TCP port. Default 0: a free port (read it from `simulator.port`). */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** HTTPS with a self-signed certificate made by `openssl` at start (TLS ≥ 1.2). Default false. */
+  tls?: boolean;
+  /** With `tls`: also write the certificate PEM to this path. Default: only a temporary file. */
+  caFile?: string;
+  /** Merchants. Default: the spec's test merchant `289151880002` and its key. */
+  stores?: SimStore[];
+  /** Terminals per store: a count (`A01`…) or names, as `SIM_DEVICES`. Default 10. */
+  devices?: number | string | string[];
+  /** Terminal time for a charge or refund. Default 0 (done before the answer is sent). */
+  serviceMs?: Duration;
+  /** Terminal time for a reprint. Default 0. */
+  printMs?: Duration;
+  /** Delay between outcome steps (A0001 → 250 …) that set no `afterMs`. Default 0. */
+  followUpMs?: number;
+  /** Choose charge outcomes by the amount's last two digits (docs/SIMULATOR.md). Default true. */
+  amountOutcomes?: boolean;
+  /** Seed the spec's sample uid/key pairs (70233, 88833) as paid orders of the test merchant. Default true. */
+  seedSpecSamples?: boolean;
+  /** Journal capacity (ring buffer). Default 10 000 entries. */
+  journalSize?: number;
+  /** Where result callbacks are posted. Default: none. */
+  callbackUrl?: string;
+  /** Injectable time. Default: the system clock. */
+  clock?: Clock;
+  /** Injectable randomness for probabilistic faults and uniform durations. Default Math.random. */
+  random?: () => number;
+}
+
+export function durationFn(d: Duration | undefined, random: () => number): () => number {
+  if (d === undefined) return () => 0;
+  if (typeof d === 'number') return () => d;
+  if (typeof d === 'function') return d;
+  const { minMs, maxMs } = d;
+  return () => Math.round(minMs + random() * Math.max(0, maxMs - minMs));
+}

@@ -1,0 +1,209 @@
+/**
+ * `createSimulator(options)`: a MYPAY LINK gateway and terminal fleet on a real HTTP(S) port, for the
+ * demo, tests and benchmarks. See docs/SIMULATOR.md for behaviour, outcomes and the control API.
+ */
+import { writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { z } from 'zod';
+import { Callbacks } from './callbacks.js';
+import { systemClock, type Clock } from './clock.js';
+import type { devicesBodySchema, storeBodySchema } from './control-schemas.js';
+import { handleControl, type ControlTarget } from './control.js';
+import { Engine } from './engine.js';
+import { Faults, type FaultRule, type FaultRuleInput } from './faults.js';
+import { deviceNames } from './fleet.js';
+import { handleInit } from './gateway-route.js';
+import { BodyTooLarge, readBody, sendJson } from './http-io.js';
+import { Journal, DEFAULT_JOURNAL_SIZE, redactKeys, type JournalEntry } from './journal.js';
+import { durationFn, type SimulatorOptions } from './options.js';
+import type { OutcomeScript } from './outcomes.js';
+import { SPEC_SAMPLE_ORDERS } from './samples.js';
+import { DEFAULT_STORES, type SimStore } from './stores.js';
+import { makeSelfSigned, type SelfSigned } from './tls.js';
+
+export interface Simulator extends ControlTarget {
+  /** The gateway endpoint, e.g. `http://127.0.0.1:4010/api/init` (what `MYPAY_URL` takes). */
+  readonly url: string;
+  /** `http(s)://host:port`, for the `/_sim/*` endpoints. */
+  readonly origin: string;
+  readonly port: number;
+  readonly tls: boolean;
+  /** With TLS: the self-signed certificate (PEM) and a file holding it. */
+  readonly ca: string | undefined;
+  readonly caPath: string | undefined;
+  /** Live state, for in-process assertions. */
+  readonly engine: Engine;
+  readonly faults: Faults;
+  /** Takes a terminal offline (optionally for `forMs`) or back online. */
+  setOnline(device: string, online: boolean, opts?: { storeUid?: string; forMs?: number }): void;
+  close(): Promise<void>;
+}
+
+export async function createSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const clock: Clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const stores: SimStore[] = [...(options.stores ?? DEFAULT_STORES)];
+  const devices = deviceNames(options.devices ?? 10);
+  const engine = new Engine({
+    clock,
+    serviceMs: durationFn(options.serviceMs, random),
+    printMs: durationFn(options.printMs, random),
+    followUpMs: options.followUpMs ?? 0,
+    amountOutcomes: options.amountOutcomes ?? true,
+    onChange: (e) => callbacks.notify(e),
+  });
+  const callbacks = new Callbacks(clock, () => engine.stats, options.callbackUrl, random);
+  const journal = new Journal(options.journalSize ?? DEFAULT_JOURNAL_SIZE);
+  const faults = new Faults(random);
+  const hung = new Set<IncomingMessage['socket']>();
+  const timers = new Set<unknown>();
+  const later = (fn: () => void, ms: number) => {
+    const h = clock.setTimeout(() => {
+      timers.delete(h);
+      fn();
+    }, ms);
+    timers.add(h);
+  };
+
+  const populate = () => {
+    for (const s of stores) engine.addStore(s, devices);
+    if (options.seedSpecSamples ?? true) {
+      for (const o of SPEC_SAMPLE_ORDERS) if (engine.hasStore(o.store_uid)) engine.seedPaid(o);
+    }
+  };
+  populate();
+
+  let certs: SelfSigned | undefined;
+  if (options.tls) {
+    certs = await makeSelfSigned();
+    if (options.caFile) await writeFile(options.caFile, certs.cert);
+  }
+  const defaultStore = () => stores[0]?.store_uid ?? '';
+
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    readBody(req).then(
+      (body) => {
+        const path = req.url ?? '/';
+        if (req.method === 'POST' && (path === '/api/init' || path.startsWith('/api/init?'))) {
+          handleInit({ engine, journal, faults, hung, setTimeout: later, now: () => clock.now() }, req, res, body);
+        } else if (path.startsWith('/_sim/')) handleControl(sim, req, res, body);
+        else sendJson(res, 404, { code: 'B500', msg: '執行失敗' });
+      },
+      (err: unknown) => {
+        if (err instanceof BodyTooLarge && !res.headersSent) sendJson(res, 413, { code: 'B500', msg: '執行失敗' });
+        else res.destroy();
+      },
+    );
+  };
+  const server: Server = certs
+    ? createHttpsServer({ key: certs.key, cert: certs.cert, minVersion: 'TLSv1.2' }, listener)
+    : createHttpServer(listener);
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? '127.0.0.1';
+  const origin = `${certs ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  const sim: Simulator = {
+    url: `${origin}/api/init`,
+    origin,
+    port,
+    tls: Boolean(certs),
+    ca: certs?.cert,
+    caPath: options.caFile ?? certs?.certPath,
+    engine,
+    faults,
+    stats: () => snapshot(engine, journal),
+    journal: (since: number, limit: number): JournalEntry[] => {
+      const all = journal.entries(since);
+      return limit < all.length ? all.slice(0, limit) : all;
+    },
+    orders: () => engine.ledger.orders().map((o) => redactKeys({ ...o, history: o.history, refunds: o.refunds })),
+    reset: () => {
+      for (const h of timers) clock.clearTimeout(h);
+      timers.clear();
+      engine.reset();
+      faults.clear();
+      journal.clear();
+      populate();
+    },
+    script: (orderId: string, outcome: OutcomeScript, storeUid?: string) => engine.script(storeUid ?? defaultStore(), orderId, outcome),
+    addFaults: (rules: FaultRuleInput[]): FaultRule[] => rules.map((r) => faults.add(r)),
+    listFaults: () => faults.list(),
+    removeFault: (id?: number) => {
+      if (id === undefined) {
+        faults.clear();
+        return true;
+      }
+      return faults.remove(id);
+    },
+    setOnline: (device, online, opts = {}) => {
+      const store = opts.storeUid ?? defaultStore();
+      if (!engine.fleet.setOnline(store, device, online)) throw new Error(`no terminal ${device} in store ${store}`);
+      if (opts.forMs) later(() => engine.fleet.setOnline(store, device, !online), opts.forMs);
+    },
+    devices: (input: z.output<typeof devicesBodySchema>) => {
+      const store = input.store_uid ?? defaultStore();
+      if (!engine.hasStore(store)) throw new Error(`unknown store ${store}`);
+      if (input.add !== undefined) engine.fleet.add(store, deviceNames(input.add));
+      for (const d of input.offline ?? []) sim.setOnline(d, false, { storeUid: store, forMs: input.forMs });
+      for (const d of input.online ?? []) sim.setOnline(d, true, { storeUid: store });
+      return { terminals: engine.fleet.states()[store] ?? {} };
+    },
+    addStore: (input: z.output<typeof storeBodySchema>) => {
+      engine.addStore({ store_uid: input.store_uid, key: input.key }, input.devices === undefined ? devices : deviceNames(input.devices));
+    },
+    configureCallbacks: (input: unknown) => callbacks.configure(input),
+    close: async () => {
+      for (const h of timers) clock.clearTimeout(h);
+      timers.clear();
+      engine.reset();
+      for (const s of hung) s.destroy();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await callbacks.close();
+      await certs?.remove();
+    },
+  };
+  return sim;
+}
+
+/** The `GET /_sim/stats` document. */
+export function snapshot(engine: Engine, journal: Journal) {
+  const s = engine.stats;
+  const byPrc: Record<string, number> = {};
+  const orders = engine.ledger.orders();
+  for (const o of orders) byPrc[o.prc] = (byPrc[o.prc] ?? 0) + 1;
+  const busy: Record<string, Record<string, { op: string; ref: string; since: number; until: number }>> = {};
+  for (const store of engine.storeUids()) {
+    for (const [device, state] of Object.entries(engine.fleet.states()[store] ?? {})) {
+      const t = engine.fleet.get(store, device);
+      if (state === 'busy' && t?.busy) (busy[store] ??= {})[device] = { ...t.busy };
+    }
+  }
+  return {
+    busyViolations: s.busyViolations,
+    busyViolationLog: s.busyViolationLog.slice(-100),
+    chargePosts: { ...s.chargePosts },
+    duplicateChargePosts: { ...s.duplicateChargePosts },
+    requests: { ...s.requests },
+    answers: { ...s.answers },
+    faults: { ...s.faults },
+    refunds: engine.ledger.refundsByUid(),
+    terminals: engine.fleet.states(),
+    busy,
+    orders: { total: orders.length, byPrc },
+    callbacks: { ...s.callbacks },
+    journal: { capacity: journal.capacity },
+  };
+}
+
