@@ -1,6 +1,6 @@
 /** The gateway client over real HTTP on 127.0.0.1: every failure lands in exactly one error class. */
 import { once } from 'node:events';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/config/logger.js';
@@ -209,7 +209,7 @@ describe('gateway client: never reached the gateway → NotDelivered', () => {
   it('TCP accepted but no TLS handshake → NotDelivered connect_timeout', async () => {
     const silent = createNetServer(() => undefined).listen(0, '127.0.0.1');
     await once(silent, 'listening');
-    const sockets: Array<import('node:net').Socket> = [];
+    const sockets: Socket[] = [];
     silent.on('connection', (s) => sockets.push(s));
     cleanups.push(async () => {
       sockets.forEach((s) => s.destroy());
