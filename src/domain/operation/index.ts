@@ -1,0 +1,3 @@
+export * from './states.js';
+export * from './schedule.js';
+export * from './outcome.js';

@@ -1,0 +1,107 @@
+/**
+ * Operation states: one closed union and one transition table (STYLE.md). States never move
+ * backwards; every change goes through {@link assertTransition}, and the Redis scripts only apply a
+ * change whose `from` state is still the one the caller read (compare-and-set).
+ */
+export const OPERATION_KINDS = ['charge', 'refund', 'reprint_invoice', 'reprint_signature'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
+export const OPERATION_STATES = [
+  /** In its terminal's line, not sent yet. */
+  'queued',
+  /** POST in progress. If the process dies here the outcome is unknown, never "not sent". */
+  'sending',
+  /** Not delivered, or the terminal was offline/busy: waits (holding its place at the head) and resends. */
+  'retry_wait',
+  /** B200: the terminal took it; the status follow-up queries for the outcome. */
+  'accepted',
+  /** The POST may or may not have reached the gateway; only a query may tell. */
+  'unknown',
+  /** A query answered with a non-final prc (200, 280, A0001, 400 or a code we do not know). */
+  'pending',
+  // ── final ──
+  /** prc 250 or 600. */
+  'paid',
+  /** A paid charge part of whose amount was refunded through our refunds. */
+  'partially_refunded',
+  /** Refund op: prc 230. Charge: the whole amount refunded through our refunds. */
+  'refunded',
+  /** prc 220. */
+  'cancelled',
+  /** prc 290: paid, but amounts differ; a person must look. */
+  'needs_review',
+  /** prc 300. */
+  'declined',
+  /** prc A0002. */
+  'abandoned',
+  /** prc 100: the gateway found the data wrong. */
+  'data_error',
+  /** B500 for invalid data: never retried. */
+  'rejected',
+  /** Terminal offline/busy (or not reachable) until the retry deadline. */
+  'failed',
+  /** Reprint answered B200. */
+  'printed',
+  /** No final answer within the follow-up horizon: manual review. */
+  'unresolved',
+] as const;
+export type OperationState = (typeof OPERATION_STATES)[number];
+
+const FINAL: ReadonlySet<OperationState> = new Set([
+  'paid', 'partially_refunded', 'refunded', 'cancelled', 'needs_review', 'declined', 'abandoned',
+  'data_error', 'rejected', 'failed', 'printed', 'unresolved',
+]);
+
+/** Final for the terminal line: the operation will not talk to the terminal again. */
+export function isFinalState(state: OperationState): boolean {
+  return FINAL.has(state);
+}
+
+const OUTCOMES: OperationState[] = ['paid', 'refunded', 'cancelled', 'needs_review', 'declined', 'abandoned', 'data_error'];
+
+/**
+ * The transition table. `unresolved` may still be resolved by a later query (late reconciliation),
+ * and a paid charge only moves on through our own refunds.
+ */
+export const TRANSITIONS: Readonly<Record<OperationState, readonly OperationState[]>> = {
+  queued: ['sending'],
+  sending: ['accepted', 'unknown', 'retry_wait', 'rejected', 'failed', 'printed', 'unresolved'],
+  retry_wait: ['sending', 'failed'],
+  accepted: ['pending', ...OUTCOMES, 'unresolved'],
+  unknown: ['pending', 'accepted', 'retry_wait', ...OUTCOMES, 'unresolved'],
+  pending: [...OUTCOMES, 'unresolved'],
+  paid: ['partially_refunded', 'refunded'],
+  partially_refunded: ['refunded'],
+  refunded: [],
+  cancelled: [],
+  needs_review: [],
+  declined: [],
+  abandoned: [],
+  data_error: [],
+  rejected: [],
+  failed: [],
+  printed: [],
+  unresolved: [...OUTCOMES],
+};
+
+export function canTransition(from: OperationState, to: OperationState): boolean {
+  return from === to ? from === 'pending' || from === 'partially_refunded' : TRANSITIONS[from].includes(to);
+}
+
+export class IllegalTransitionError extends Error {
+  readonly code = 'ILLEGAL_TRANSITION';
+  readonly retryable = false;
+  constructor(readonly from: OperationState, readonly to: OperationState) {
+    super(`illegal operation transition ${from} → ${to}`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+export function assertTransition(from: OperationState, to: OperationState): void {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
+}
+
+/** Which states count as "the terminal may still be working on it". */
+export function holdsTerminal(state: OperationState): boolean {
+  return state === 'sending' || state === 'retry_wait' || state === 'accepted' || state === 'unknown' || state === 'pending';
+}

@@ -1,0 +1,3 @@
+export * from './operations.producer.js';
+export * from './errors.js';
+export type { EnqueueResult } from './enqueue.js';

@@ -1,0 +1,206 @@
+/**
+ * Producers: typed functions a store backend calls to enqueue a charge, a refund or a reprint.
+ * One import, one Redis connection:
+ *
+ * ```ts
+ * const mypay = createProducer({ connection: 'redis://127.0.0.1:6379' });
+ * const { operation } = await mypay.enqueueCharge({ store_uid, device_name: 'A01', order_id: '123', cost: 10, pfn: 'CREDITCARD' });
+ * ```
+ *
+ * Idempotency (kept in our own records, DESIGN.md §3.2):
+ * - charge: store + `order_id`;
+ * - refund: the caller's `refund_id` — required, so a retried call can never refund twice;
+ * - reprint: the caller's `reprint_id`, or derived from the charge, kind, options and the current
+ *   minute (a double click prints once; a reprint a minute later prints again).
+ * Same key + same parameters → the existing operation; other parameters → {@link IdempotencyConflictError}.
+ */
+import { z } from 'zod';
+import { chargeRequestSchema, type ChargeRequestInput } from '../domain/schemas/requests/charge.js';
+import { refundRequestSchema } from '../domain/schemas/requests/refund.js';
+import { reprintInvoiceRequestSchema } from '../domain/schemas/requests/reprint-invoice.js';
+import { reprintSignatureRequestSchema } from '../domain/schemas/requests/reprint-signature.js';
+import { itemsSchema } from '../domain/schemas/requests/item.js';
+import { amountValue } from '../domain/schemas/requests/fields.js';
+import { parseOrThrow } from '../domain/validation.js';
+import { createCore, type Core, type CoreOptions } from '../queues/core.js';
+import { operationId } from '../store/keys.js';
+import { toRecord, type OperationRecord, type StoredOperation } from '../store/record.js';
+import { enqueueOperation, type EnqueueResult } from './enqueue.js';
+import { fieldError } from './errors.js';
+import { fingerprint } from './fingerprint.js';
+
+export type Lane = 'live' | 'bulk';
+const laneSchema = z.enum(['live', 'bulk']).default('live');
+const idSchema = z.string().trim().min(1, 'is required').max(64, 'must be at most 64 characters');
+
+/** Finds the charge a refund/reprint refers to: by our `order_id`, else by the gateway `uid`. */
+const chargeRefSchema = z.object({
+  store_uid: z.string().min(1, 'is required'),
+  order_id: z.string().trim().min(1).optional(),
+  uid: z.string().trim().min(1).optional(),
+  key: z.string().trim().min(1).optional(),
+  /** For refunds of charges not made through us: the original order amount (querydirect needs it). */
+  order_cost: z.union([z.string(), z.number()]).optional(),
+  device_name: z.string().trim().min(1).optional(),
+});
+
+export const refundInputSchema = chargeRefSchema.extend({
+  refund_id: idSchema,
+  cost: z.union([z.string(), z.number()]),
+  items: itemsSchema.optional(),
+  invoice_state: z.union([z.string(), z.number()]).optional(),
+  receipt_type: z.union([z.string(), z.number()]).optional(),
+  batch_id: z.string().optional(),
+  lane: laneSchema,
+}).strict();
+export type RefundInput = z.input<typeof refundInputSchema>;
+
+export const invoiceReprintInputSchema = chargeRefSchema.extend({
+  reprint_id: idSchema.optional(),
+  type: z.union([z.string(), z.number()]).optional(),
+  print_type: z.union([z.string(), z.number()]).optional(),
+}).strict();
+export type InvoiceReprintInput = z.input<typeof invoiceReprintInputSchema>;
+
+export const signatureReprintInputSchema = chargeRefSchema.extend({
+  reprint_id: idSchema.optional(),
+  receipt_type: z.union([z.string(), z.number()]).optional(),
+}).strict();
+export type SignatureReprintInput = z.input<typeof signatureReprintInputSchema>;
+
+export interface ProducerOptions extends CoreOptions {
+  /** Store uids this producer may enqueue for (configured merchants). Unset: any. */
+  stores?: readonly string[];
+}
+
+export interface Producer {
+  readonly core: Core;
+  enqueueCharge(input: ChargeRequestInput, options?: { lane?: Lane }): Promise<EnqueueResult>;
+  enqueueRefund(input: RefundInput): Promise<EnqueueResult>;
+  enqueueInvoiceReprint(input: InvoiceReprintInput): Promise<EnqueueResult>;
+  enqueueSignatureReprint(input: SignatureReprintInput): Promise<EnqueueResult>;
+  getOperation(id: string): Promise<OperationRecord | null>;
+  /** The charge record of an order, with its refunds' ids (look-up by order). */
+  getPayment(storeUid: string, orderId: string): Promise<OperationRecord | null>;
+  close(): Promise<void>;
+}
+
+export function createProducer(options: ProducerOptions | Core): Producer {
+  const core: Core = 'store' in options ? options : createCore(options);
+  const allowed = 'store' in options ? undefined : options.stores;
+
+  const checkStore = (store: string) => {
+    if (allowed && !allowed.includes(store)) throw fieldError('store_uid', `store ${store} is not configured`);
+  };
+
+  async function resolveCharge(ref: z.output<typeof chargeRefSchema>): Promise<StoredOperation | null> {
+    if (ref.order_id) return core.store.get(operationId('charge', ref.store_uid, ref.order_id));
+    if (ref.uid) {
+      const id = await core.store.chargeIdByUid(ref.store_uid, ref.uid);
+      return id ? core.store.get(id) : null;
+    }
+    throw fieldError('order_id', 'is required (or uid)');
+  }
+
+  /** uid + key + device + order for a refund/reprint, from our charge record or given explicitly. */
+  async function target(ref: z.output<typeof chargeRefSchema>, needOrderCost: boolean) {
+    const charge = await resolveCharge(ref);
+    if (charge) {
+      if (!charge.uid || !charge.key) throw fieldError('order_id', `the charge is ${charge.state}: it has no gateway uid yet`);
+      return { charge, uid: charge.uid, key: charge.key, device: ref.device_name ?? charge.device, orderId: charge.order_id!, orderCost: charge.cost! };
+    }
+    if (!ref.uid || !ref.key) throw fieldError(ref.order_id ? 'order_id' : 'uid', 'no charge of ours matches; give uid and key of the charge');
+    if (!ref.device_name) throw fieldError('device_name', 'is required when the charge was not made through this orchestrator');
+    if (needOrderCost && (!ref.order_id || ref.order_cost === undefined)) {
+      throw fieldError(ref.order_id ? 'order_cost' : 'order_id', 'is required to follow up a refund of a charge not made through this orchestrator');
+    }
+    return { charge: null, uid: ref.uid, key: ref.key, device: ref.device_name, orderId: ref.order_id, orderCost: ref.order_cost === undefined ? undefined : Number(ref.order_cost) };
+  }
+
+  return {
+    core,
+    async enqueueCharge(input, opts = {}) {
+      const req = parseOrThrow(chargeRequestSchema, input);
+      checkStore(req.store_uid);
+      const cost = amountValue(req.cost);
+      return enqueueOperation(core, {
+        id: operationId('charge', req.store_uid, req.order_id),
+        fingerprint: fingerprint(req),
+        lane: opts.lane ?? 'live',
+        store: req.store_uid,
+        device: req.device_name,
+        fields: { kind: 'charge', order_id: req.order_id, cost, req: JSON.stringify(req) },
+      }, 'order_id');
+    },
+
+    async enqueueRefund(input) {
+      const inp = parseOrThrow(refundInputSchema, input);
+      checkStore(inp.store_uid);
+      const t = await target(inp, true);
+      const req = parseOrThrow(refundRequestSchema, {
+        store_uid: inp.store_uid, uid: t.uid, key: t.key, cost: inp.cost, device_name: t.device,
+        items: inp.items, invoice_state: inp.invoice_state, receipt_type: inp.receipt_type,
+      });
+      const cost = amountValue(req.cost);
+      const { key: _key, ...stored } = req;
+      return enqueueOperation(core, {
+        id: operationId('refund', inp.store_uid, inp.refund_id),
+        fingerprint: fingerprint({ ...stored, order_id: t.orderId }),
+        lane: inp.lane,
+        store: inp.store_uid,
+        device: t.device,
+        reserveOn: t.charge ? { chargeId: t.charge.id, amount: cost } : undefined,
+        fields: {
+          kind: 'refund', order_id: t.orderId, cost, uid: t.uid, key: t.key, req: JSON.stringify(stored),
+          charge: t.charge?.id, ref: inp.refund_id, batch: inp.batch_id, order_cost: t.orderCost,
+        },
+      }, 'refund_id');
+    },
+
+    async enqueueInvoiceReprint(input) {
+      const inp = parseOrThrow(invoiceReprintInputSchema, input);
+      checkStore(inp.store_uid);
+      const t = await target(inp, false);
+      const req = parseOrThrow(reprintInvoiceRequestSchema, { store_uid: inp.store_uid, device_name: t.device, uid: t.uid, key: t.key, type: inp.type, print_type: inp.print_type });
+      const { key: _key, ...stored } = req;
+      const ref = inp.reprint_id ?? `${t.uid}.${fingerprint(stored).slice(0, 8)}.${Math.floor(core.now() / 60_000)}`;
+      return enqueueOperation(core, {
+        id: operationId('reprint_invoice', inp.store_uid, ref),
+        fingerprint: fingerprint(stored),
+        lane: 'live',
+        store: inp.store_uid,
+        device: t.device,
+        fields: { kind: 'reprint_invoice', order_id: t.orderId, uid: t.uid, key: t.key, req: JSON.stringify(stored), charge: t.charge?.id, ref },
+      }, 'reprint_id');
+    },
+
+    async enqueueSignatureReprint(input) {
+      const inp = parseOrThrow(signatureReprintInputSchema, input);
+      checkStore(inp.store_uid);
+      const t = await target(inp, false);
+      const req = parseOrThrow(reprintSignatureRequestSchema, { store_uid: inp.store_uid, device_name: t.device, uid: t.uid, key: t.key, receipt_type: inp.receipt_type });
+      const { key: _key, ...stored } = req;
+      const ref = inp.reprint_id ?? `${t.uid}.${fingerprint(stored).slice(0, 8)}.${Math.floor(core.now() / 60_000)}`;
+      return enqueueOperation(core, {
+        id: operationId('reprint_signature', inp.store_uid, ref),
+        fingerprint: fingerprint(stored),
+        lane: 'live',
+        store: inp.store_uid,
+        device: t.device,
+        fields: { kind: 'reprint_signature', order_id: t.orderId, uid: t.uid, key: t.key, req: JSON.stringify(stored), charge: t.charge?.id, ref },
+      }, 'reprint_id');
+    },
+
+    async getOperation(id) {
+      const op = await core.store.get(id);
+      return op ? toRecord(op) : null;
+    },
+
+    async getPayment(storeUid, orderId) {
+      const op = await core.store.get(operationId('charge', storeUid, orderId));
+      return op ? toRecord(op) : null;
+    },
+
+    close: () => core.close(),
+  };
+}

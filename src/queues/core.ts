@@ -1,0 +1,98 @@
+/**
+ * The shared core both producers and workers stand on: one Redis connection, the operation store,
+ * the two queues, settings and a clock. `dispatch` is the one way an operation's device job is made
+ * runnable (first enqueue, hand-off, recovery).
+ */
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+import { Queue, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { OperationStore } from '../store/operations.js';
+import { bullPrefix } from '../store/keys.js';
+import type { StoredOperation } from '../store/record.js';
+import { DEFAULT_JOB_OPTIONS, QUEUES, jobName, statusJobId, type OperationJob } from './registry.js';
+import { resolveSettings, type CoreSettings, type SettingsInput } from './settings.js';
+
+export interface CoreOptions {
+  /** An ioredis connection (Redis or Cluster) or a `redis://` URL. */
+  connection: Redis | Cluster | string;
+  /** Key hash tag and BullMQ prefix (without braces). Default `mypay`. */
+  tag?: string;
+  settings?: SettingsInput;
+  logger?: Logger;
+  /** Clock in ms; injectable for tests. Default `Date.now`. */
+  now?: () => number;
+  /** Record retention after the final state. Default 90 days. */
+  retentionMs?: number;
+}
+
+export interface Core {
+  readonly redis: Redis | Cluster;
+  readonly store: OperationStore;
+  readonly tag: string;
+  readonly prefix: string;
+  readonly settings: CoreSettings;
+  readonly logger: Logger;
+  readonly deviceQueue: Queue<OperationJob>;
+  readonly statusQueue: Queue<OperationJob>;
+  now(): number;
+  /** Makes the operation's device job runnable now (creating it if needed). */
+  dispatch(op: StoredOperation): Promise<void>;
+  /** Creates the device job parked (waiting its turn) unless the operation already holds the terminal. */
+  park(op: StoredOperation, holdsLease: boolean): Promise<void>;
+  /** Ensures the status job exists; `promote` runs it now (callback hints, recovery). */
+  ensureStatusJob(op: StoredOperation, delayMs: number, promote?: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true };
+
+export function createCore(options: CoreOptions): Core {
+  const owned = typeof options.connection === 'string';
+  const redis = typeof options.connection === 'string' ? new Redis(options.connection, REDIS_OPTIONS) : options.connection;
+  const tag = options.tag ?? 'mypay';
+  const prefix = bullPrefix(tag);
+  const settings = resolveSettings(options.settings);
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const now = options.now ?? Date.now;
+  const store = new OperationStore(redis, { tag, retentionMs: options.retentionMs });
+  const queueOpts = { connection: redis, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
+  const deviceQueue = new Queue<OperationJob>(QUEUES.device, queueOpts);
+  const statusQueue = new Queue<OperationJob>(QUEUES.status, queueOpts);
+
+  async function makeRunnable(queue: Queue<OperationJob>, jobId: string, name: string, opId: string, delay: number, promote: boolean): Promise<void> {
+    const job: Job<OperationJob> | undefined = await queue.getJob(jobId);
+    if (!job) {
+      await queue.add(name, { opId }, { jobId, delay });
+      return;
+    }
+    const state = await job.getState();
+    if (state === 'delayed') {
+      if (promote) await job.promote().catch(() => undefined); // lost a race with another promoter: fine
+    } else if (state === 'completed' || state === 'failed' || state === 'unknown') {
+      // A finished job under this id (kept by retention) cannot run again: replace it.
+      await job.remove().catch(() => undefined);
+      await queue.add(name, { opId }, { jobId, delay });
+    }
+  }
+
+  return {
+    redis, store, tag, prefix, settings, logger, deviceQueue, statusQueue,
+    now,
+    dispatch: (op) => makeRunnable(deviceQueue, op.id, jobName(op), op.id, 0, true),
+    async park(op, holdsLease) {
+      await deviceQueue.add(jobName(op), { opId: op.id }, { jobId: op.id, delay: holdsLease ? 0 : settings.parkMs });
+      if (holdsLease) return;
+      // The line may have moved between the enqueue script and this add: if the hand-off already
+      // gave us the terminal, it could not promote a job that did not exist yet — do it here.
+      if ((await store.leaseHolder(op.store, op.device)) === op.id) {
+        await makeRunnable(deviceQueue, op.id, jobName(op), op.id, 0, true);
+      }
+    },
+    ensureStatusJob: (op, delayMs, promote = false) => makeRunnable(statusQueue, statusJobId(op.id), jobName(op, 'status'), op.id, delayMs, promote),
+    async close() {
+      await Promise.all([deviceQueue.close(), statusQueue.close()]);
+      if (owned) await redis.quit().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Every key we write, in one place. All keys (ours and BullMQ's, whose prefix is the same `{tag}`)
+ * carry one hash tag, so multi-key scripts work on Redis Cluster.
+ *
+ * | key                              | type   | what                                                    |
+ * |----------------------------------|--------|---------------------------------------------------------|
+ * | {tag}:op:<opId>                  | hash   | operation record (state, amounts, uid, key, timestamps) |
+ * | {tag}:mb:<store>|<device>:live   | list   | waiting operation ids, FIFO, served first               |
+ * | {tag}:mb:<store>|<device>:bulk   | list   | waiting batch-refund ids, FIFO, served when live empty  |
+ * | {tag}:lease:<store>|<device>     | string | id of the operation holding the terminal                |
+ * | {tag}:leases                     | zset   | terminal → lease expiry (ms); the sweeper's index       |
+ * | {tag}:devices                    | zset   | terminals ever used → last enqueue time (ms)            |
+ * | {tag}:dev:<store>|<device>       | hash   | last answer time / code per terminal                     |
+ * | {tag}:uid:<store>:<uid>          | string | charge op id by gateway uid (refunds by uid)            |
+ * | {tag}:claimed:<chargeOpId>       | set    | refund uids already matched to our refunds              |
+ * | {tag}:audit:<opId>               | stream | every request sent and answer received, per operation   |
+ * | {tag}:audit-dev:<store>|<device> | stream | the same events per terminal (op id + summary), capped  |
+ */
+export function bullPrefix(tag: string): string {
+  return `{${tag}}`;
+}
+
+export function terminalMember(store: string, device: string): string {
+  return `${store}|${device}`;
+}
+
+export function keysFor(tag: string) {
+  const p = `{${tag}}`;
+  return {
+    op: (opId: string) => `${p}:op:${opId}`,
+    mailboxLive: (member: string) => `${p}:mb:${member}:live`,
+    mailboxBulk: (member: string) => `${p}:mb:${member}:bulk`,
+    lease: (member: string) => `${p}:lease:${member}`,
+    leases: `${p}:leases`,
+    devices: `${p}:devices`,
+    device: (member: string) => `${p}:dev:${member}`,
+    uid: (store: string, uid: string) => `${p}:uid:${store}:${uid}`,
+    claimed: (chargeOpId: string) => `${p}:claimed:${chargeOpId}`,
+    audit: (opId: string) => `${p}:audit:${opId}`,
+    auditDevice: (member: string) => `${p}:audit-dev:${member}`,
+  };
+}
+export type Keys = ReturnType<typeof keysFor>;
+
+/**
+ * Operation ids are readable and derived from the idempotency key, so the same key always names
+ * the same record. `:` is escaped (BullMQ job ids may not contain it).
+ */
+export function operationId(kind: 'charge' | 'refund' | 'reprint_invoice' | 'reprint_signature', store: string, key: string): string {
+  const enc = (s: string) => encodeURIComponent(s).replace(/\./g, '%2E');
+  return `${kind}.${enc(store)}.${enc(key)}`;
+}

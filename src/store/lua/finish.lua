@@ -1,0 +1,69 @@
+--[[
+  Records an operation's final state and hands its terminal to the next operation in line, in one
+  atomic step (DESIGN.md §3.1). With an empty final state it only hands the terminal on (the
+  terminal is known to be free while the operation keeps being followed up).
+  Refunds also settle their charge: the reserved amount becomes refunded (success) or is freed.
+
+  KEYS[1] op hash
+  KEYS[2] terminal lease (string holder)
+  KEYS[3] lease expiries zset
+  KEYS[4] live mailbox
+  KEYS[5] bulk mailbox
+  KEYS[6] charge op hash (refunds of a charge we know; else = KEYS[1])
+  KEYS[7] claimed refund uids set of that charge (else = KEYS[1])
+
+  ARGV[1] op id
+  ARGV[2] final state, or '' to hand the terminal on only
+  ARGV[3] expected current states, comma-separated ('' = any non-final)
+  ARGV[4] now (ms)
+  ARGV[5] lease expiry (ms) for the next holder
+  ARGV[6] terminal member <store>|<device>
+  ARGV[7] refund settlement: 'refunded' | 'released' | ''
+  ARGV[8] refund uid to claim ('' = none)
+  ARGV[9..] field, value pairs to set with the final state
+
+  Returns {'ok', next op id or ''} | {'stale', current state}
+]]
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'stale', 'missing'} end
+if ARGV[2] ~= '' then
+  if ARGV[3] ~= '' then
+    local ok = false
+    for s in string.gmatch(ARGV[3], '[^,]+') do if s == state then ok = true end end
+    if not ok then return {'stale', state} end
+  end
+  local fields = {}
+  for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+  redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[4], 'finished', ARGV[4], unpack(fields))
+  local amount = tonumber(redis.call('HGET', KEYS[1], 'cost') or '0')
+  if ARGV[7] == 'refunded' and KEYS[6] ~= KEYS[1] then
+    redis.call('HINCRBY', KEYS[6], 'reserved', -amount)
+    local refunded = redis.call('HINCRBY', KEYS[6], 'refunded', amount)
+    local cost = tonumber(redis.call('HGET', KEYS[6], 'cost') or '0')
+    local cstate = redis.call('HGET', KEYS[6], 'state')
+    if cstate == 'paid' or cstate == 'partially_refunded' then
+      local next_state = 'partially_refunded'
+      if refunded >= cost then next_state = 'refunded' end
+      redis.call('HSET', KEYS[6], 'state', next_state, 'updated', ARGV[4])
+    end
+  elseif ARGV[7] == 'released' and KEYS[6] ~= KEYS[1] then
+    redis.call('HINCRBY', KEYS[6], 'reserved', -amount)
+  end
+  if ARGV[8] ~= '' and KEYS[7] ~= KEYS[1] then redis.call('SADD', KEYS[7], ARGV[8]) end
+end
+
+local nextOp = ''
+if redis.call('GET', KEYS[2]) == ARGV[1] then
+  nextOp = redis.call('LPOP', KEYS[4])
+  if not nextOp then nextOp = redis.call('LPOP', KEYS[5]) end
+  if nextOp then
+    redis.call('SET', KEYS[2], nextOp)
+    redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
+  else
+    nextOp = ''
+    redis.call('DEL', KEYS[2])
+    redis.call('ZREM', KEYS[3], ARGV[6])
+  end
+  redis.call('HSET', KEYS[1], 'released', ARGV[4])
+end
+return {'ok', nextOp}

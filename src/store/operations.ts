@@ -1,0 +1,291 @@
+/**
+ * The operation store: records, terminal lines and leases, audit trail. Every multi-key change is
+ * one Lua script (./lua, headers list KEYS / ARGV / returns).
+ */
+import type { Redis, Cluster } from 'ioredis';
+import type { OperationState } from '../domain/operation/states.js';
+import { defineScripts } from './scripts.js';
+import { keysFor, terminalMember, type Keys } from './keys.js';
+import { storedOperationSchema, type StoredOperation } from './record.js';
+
+export type Fields = Record<string, string | number | undefined | null>;
+
+function flat(fields: Fields): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) out.push(k, String(v));
+  return out;
+}
+
+export interface CreateOperation {
+  id: string;
+  fingerprint: string;
+  lane: 'live' | 'bulk';
+  store: string;
+  device: string;
+  /** Charge op id whose refundable balance this refund reserves (refunds of charges we know). */
+  reserveOn?: { chargeId: string; amount: number };
+  fields: Fields;
+}
+
+export type CreateResult =
+  | { status: 'created'; dispatched: boolean }
+  | { status: 'existing' | 'conflict'; state: string }
+  | { status: 'charge_not_refundable'; state: string }
+  | { status: 'over_refund'; refundable: number };
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  event: string;
+  data: unknown;
+}
+
+export interface TerminalView {
+  store_uid: string;
+  device_name: string;
+  in_flight: string | null;
+  lease_expires_at: string | null;
+  waiting_live: string[];
+  waiting_bulk: string[];
+  waiting: number;
+  last_answer_at: string | null;
+  last_answer_code: string | null;
+}
+
+export interface StoreOptions {
+  /** Hash tag / BullMQ prefix (without braces). */
+  tag: string;
+  /** Keep final records and their audit this long. Default 90 days. */
+  retentionMs?: number;
+  /** Per-terminal audit stream cap (approximate). Default 10 000 entries. */
+  deviceAuditMax?: number;
+}
+
+export class OperationStore {
+  readonly keys: Keys;
+  readonly retentionMs: number;
+  private readonly deviceAuditMax: number;
+
+  constructor(readonly redis: Redis | Cluster, readonly options: StoreOptions) {
+    defineScripts(redis);
+    this.keys = keysFor(options.tag);
+    this.retentionMs = options.retentionMs ?? 90 * 86_400_000;
+    this.deviceAuditMax = options.deviceAuditMax ?? 10_000;
+  }
+
+  async create(c: CreateOperation, now: number, leaseUntil: number): Promise<CreateResult> {
+    const member = terminalMember(c.store, c.device);
+    const k = this.keys;
+    const chargeKey = c.reserveOn ? k.op(c.reserveOn.chargeId) : k.op(c.id);
+    const [status, value] = await this.redis.mypayEnqueue(
+      k.op(c.id), k.mailboxLive(member), k.mailboxBulk(member), k.lease(member), k.leases, k.devices, chargeKey,
+      c.id, c.fingerprint, c.lane, now, leaseUntil, member, c.reserveOn?.amount ?? 0,
+      ...flat({ ...c.fields, store: c.store, device: c.device }),
+    );
+    switch (status) {
+      case 'created':
+        return { status, dispatched: value === '1' };
+      case 'over_refund':
+        return { status, refundable: Number(value) };
+      case 'existing':
+      case 'conflict':
+      case 'charge_not_refundable':
+        return { status, state: value ?? '' };
+      default:
+        throw new Error(`enqueue script answered ${status}`);
+    }
+  }
+
+  async get(id: string): Promise<StoredOperation | null> {
+    const raw = await this.redis.hgetall(this.keys.op(id));
+    if (!raw.state) return null;
+    return storedOperationSchema.parse(raw);
+  }
+
+  async getMany(ids: string[]): Promise<(StoredOperation | null)[]> {
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.keys.op(id));
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, raw]) => {
+      const h = raw as Record<string, string> | null;
+      return !err && h && h.state ? storedOperationSchema.parse(h) : null;
+    });
+  }
+
+  /**
+   * Compare-and-set to a non-final state. Returns the incremented counter (if any) on success,
+   * or `{stale}` / `{notHolder}` when another actor got there first.
+   */
+  async transition(
+    op: Pick<StoredOperation, 'id' | 'store' | 'device'>,
+    to: OperationState,
+    opts: { expect: OperationState[]; now: number; leaseUntil?: number; requireHolder?: boolean; incr?: string; fields?: Fields },
+  ): Promise<{ ok: true; counter: number } | { ok: false; reason: 'stale' | 'not_holder'; value: string }> {
+    const member = terminalMember(op.store, op.device);
+    const k = this.keys;
+    const [status, value] = await this.redis.mypayTransition(
+      k.op(op.id), k.lease(member), k.leases,
+      op.id, to, opts.expect.join(','), opts.now, opts.leaseUntil ?? 0, member, opts.requireHolder ? '1' : '0', opts.incr ?? '',
+      ...flat(opts.fields ?? {}),
+    );
+    if (status === 'ok') return { ok: true, counter: Number(value || 0) };
+    return { ok: false, reason: status === 'not_holder' ? 'not_holder' : 'stale', value: value ?? '' };
+  }
+
+  /**
+   * Records a final state (or, with `state: null`, only hands the terminal on) and gives the
+   * terminal to the next operation in line atomically. Returns the next holder's id, if any.
+   */
+  async finish(
+    op: Pick<StoredOperation, 'id' | 'store' | 'device' | 'charge' | 'kind'>,
+    state: OperationState | null,
+    opts: { expect?: OperationState[]; now: number; nextLeaseUntil: number; settleRefund?: 'refunded' | 'released'; refundUid?: string; fields?: Fields },
+  ): Promise<{ ok: true; next: string | null } | { ok: false; state: string }> {
+    const member = terminalMember(op.store, op.device);
+    const k = this.keys;
+    const settles = op.kind === 'refund' && op.charge && opts.settleRefund;
+    const chargeKey = settles ? k.op(op.charge!) : k.op(op.id);
+    const claimedKey = op.kind === 'refund' && op.charge ? k.claimed(op.charge) : k.op(op.id);
+    const [status, value] = await this.redis.mypayFinish(
+      k.op(op.id), k.lease(member), k.leases, k.mailboxLive(member), k.mailboxBulk(member), chargeKey, claimedKey,
+      op.id, state ?? '', (opts.expect ?? []).join(','), opts.now, opts.nextLeaseUntil, member,
+      settles ? opts.settleRefund! : '', opts.refundUid ?? '',
+      ...flat(opts.fields ?? {}),
+    );
+    if (status !== 'ok') return { ok: false, state: value ?? '' };
+    if (state) {
+      const pipe = this.redis.pipeline();
+      pipe.pexpire(k.op(op.id), this.retentionMs);
+      pipe.pexpire(k.audit(op.id), this.retentionMs);
+      await pipe.exec();
+    }
+    return { ok: true, next: value ? value : null };
+  }
+
+  leaseHolder(store: string, device: string): Promise<string | null> {
+    return this.redis.get(this.keys.lease(terminalMember(store, device)));
+  }
+
+  /** Pushes the lease expiry of a terminal forward if `opId` still holds it (a status poll of an op with no state change). */
+  async renewLease(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, until: number): Promise<boolean> {
+    const member = terminalMember(op.store, op.device);
+    if ((await this.redis.get(this.keys.lease(member))) !== op.id) return false;
+    await this.redis.zadd(this.keys.leases, until, member);
+    return true;
+  }
+
+  /** Claims up to `limit` expired leases for recovery (one sweeper wins each). */
+  async claimExpiredLeases(now: number, graceMs: number, limit = 100): Promise<string[]> {
+    return this.redis.mypaySweep(this.keys.leases, now, graceMs, limit);
+  }
+
+  async setFields(id: string, fields: Fields): Promise<void> {
+    const f = flat(fields);
+    if (f.length) await this.redis.hset(this.keys.op(id), ...f);
+  }
+
+  async indexUid(store: string, uid: string, chargeId: string): Promise<void> {
+    await this.redis.set(this.keys.uid(store, uid), chargeId, 'PX', this.retentionMs);
+  }
+
+  chargeIdByUid(store: string, uid: string): Promise<string | null> {
+    return this.redis.get(this.keys.uid(store, uid));
+  }
+
+  async claimedRefundUids(chargeId: string): Promise<Set<string>> {
+    return new Set(await this.redis.smembers(this.keys.claimed(chargeId)));
+  }
+
+  /** Appends to the operation's and the terminal's audit streams. `data` must carry no secrets. */
+  async audit(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, event: string, data: unknown, summary = ''): Promise<void> {
+    const member = terminalMember(op.store, op.device);
+    const pipe = this.redis.pipeline();
+    pipe.xadd(this.keys.audit(op.id), '*', 'event', event, 'data', JSON.stringify(data));
+    pipe.xadd(this.keys.auditDevice(member), 'MAXLEN', '~', this.deviceAuditMax, '*', 'op', op.id, 'event', event, 'summary', summary);
+    pipe.hset(this.keys.device(member), 'last_event_at', Date.now());
+    await pipe.exec();
+  }
+
+  async noteAnswer(store: string, device: string, code: string, at: number): Promise<void> {
+    await this.redis.hset(this.keys.device(terminalMember(store, device)), 'last_answer_at', at, 'last_answer_code', code);
+  }
+
+  async auditTrail(opId: string): Promise<AuditEntry[]> {
+    const rows = await this.redis.xrange(this.keys.audit(opId), '-', '+');
+    return rows.map(([id, kv]) => {
+      const m = Object.fromEntries(pairs(kv));
+      return { id, at: new Date(Number(id.split('-')[0])).toISOString(), event: m.event ?? '', data: safeJson(m.data) };
+    });
+  }
+
+  async terminalAudit(store: string, device: string, count = 100): Promise<{ id: string; at: string; op: string; event: string; summary: string }[]> {
+    const rows = await this.redis.xrevrange(this.keys.auditDevice(terminalMember(store, device)), '+', '-', 'COUNT', count);
+    return rows.map(([id, kv]) => {
+      const m = Object.fromEntries(pairs(kv));
+      return { id, at: new Date(Number(id.split('-')[0])).toISOString(), op: m.op ?? '', event: m.event ?? '', summary: m.summary ?? '' };
+    });
+  }
+
+  async terminal(store: string, device: string): Promise<TerminalView> {
+    return (await this.terminals([terminalMember(store, device)]))[0]!;
+  }
+
+  /** Terminals known to the store (every one that ever had an operation), newest use first. */
+  async listTerminals(offset = 0, limit = 500): Promise<TerminalView[]> {
+    const members = await this.redis.zrevrange(this.keys.devices, offset, offset + limit - 1);
+    return this.terminals(members);
+  }
+
+  private async terminals(members: string[]): Promise<TerminalView[]> {
+    const k = this.keys;
+    const pipe = this.redis.pipeline();
+    for (const m of members) {
+      pipe.get(k.lease(m));
+      pipe.zscore(k.leases, m);
+      pipe.lrange(k.mailboxLive(m), 0, 99);
+      pipe.lrange(k.mailboxBulk(m), 0, 99);
+      pipe.llen(k.mailboxLive(m));
+      pipe.llen(k.mailboxBulk(m));
+      pipe.hgetall(k.device(m));
+    }
+    const res = ((await pipe.exec()) ?? []).map(([, v]) => v);
+    return members.map((m, i) => {
+      const [holder, expiry, live, bulk, nLive, nBulk, dev] = res.slice(i * 7, i * 7 + 7) as [
+        string | null, string | null, string[], string[], number, number, Record<string, string>,
+      ];
+      const [store_uid, device_name] = splitMember(m);
+      return {
+        store_uid,
+        device_name,
+        in_flight: holder,
+        lease_expires_at: expiry ? new Date(Number(expiry)).toISOString() : null,
+        waiting_live: live,
+        waiting_bulk: bulk,
+        waiting: nLive + nBulk,
+        last_answer_at: dev.last_answer_at ? new Date(Number(dev.last_answer_at)).toISOString() : null,
+        last_answer_code: dev.last_answer_code ?? null,
+      };
+    });
+  }
+}
+
+export function splitMember(member: string): [string, string] {
+  const i = member.indexOf('|');
+  return [member.slice(0, i), member.slice(i + 1)];
+}
+
+function pairs(kv: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < kv.length; i += 2) out.push([kv[i]!, kv[i + 1]!]);
+  return out;
+}
+
+function safeJson(s: string | undefined): unknown {
+  if (s === undefined) return null;
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The operation record as stored (a Redis hash of strings) and as shown (typed, `key` redacted).
+ * Read back through zod: Redis is a trust boundary too (DESIGN.md §3.5).
+ */
+import { z } from 'zod';
+import { OPERATION_KINDS, OPERATION_STATES } from '../domain/operation/states.js';
+
+const num = z.coerce.number().int();
+const optNum = z.coerce.number().int().optional();
+
+export const storedOperationSchema = z.object({
+  id: z.string(),
+  kind: z.enum(OPERATION_KINDS),
+  state: z.enum(OPERATION_STATES),
+  lane: z.enum(['live', 'bulk']),
+  store: z.string(),
+  device: z.string(),
+  fp: z.string(),
+  /** Gateway request payload (JSON) without the charge `key`, which lives in its own field. */
+  req: z.string(),
+  order_id: z.string().optional(),
+  cost: optNum,
+  /** Refunds of charges not made through us: the original order amount, for querydirect. */
+  order_cost: optNum,
+  uid: z.string().optional(),
+  key: z.string().optional(),
+  prc: z.string().optional(),
+  msg: z.string().optional(),
+  /** Charge op id a refund or reprint belongs to. */
+  charge: z.string().optional(),
+  /** Refund id / reprint id given by the caller. */
+  ref: z.string().optional(),
+  batch: z.string().optional(),
+  refund_uid: z.string().optional(),
+  refunded: optNum,
+  reserved: optNum,
+  sends: optNum,
+  attempts: optNum,
+  resends: optNum,
+  polls: optNum,
+  unknown_prc: z.string().optional(),
+  created: num,
+  updated: num,
+  sent: optNum,
+  first_sent: optNum,
+  accepted: optNum,
+  deadline: optNum,
+  released: optNum,
+  finished: optNum,
+});
+export type StoredOperation = z.infer<typeof storedOperationSchema>;
+
+export const REDACTED = '[redacted]';
+
+/** What callers, logs, the API and Bull Board see: the charge `key` never leaves the store. */
+export interface OperationRecord {
+  id: string;
+  kind: StoredOperation['kind'];
+  state: StoredOperation['state'];
+  lane: 'live' | 'bulk';
+  store_uid: string;
+  device_name: string;
+  order_id?: string;
+  cost?: number;
+  uid?: string;
+  key?: typeof REDACTED;
+  prc?: string;
+  message?: string;
+  charge_id?: string;
+  reference?: string;
+  batch_id?: string;
+  refund_uid?: string;
+  refunded_amount?: number;
+  reserved_amount?: number;
+  posts: number;
+  resends: number;
+  polls: number;
+  unknown_prc?: string;
+  request: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+  sent_at?: string;
+  accepted_at?: string;
+  released_at?: string;
+  finished_at?: string;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function toRecord(op: StoredOperation): OperationRecord {
+  let request: Record<string, unknown> = {};
+  try {
+    request = JSON.parse(op.req) as Record<string, unknown>;
+  } catch {
+    request = {};
+  }
+  if ('key' in request) request.key = REDACTED;
+  return {
+    id: op.id,
+    kind: op.kind,
+    state: op.state,
+    lane: op.lane,
+    store_uid: op.store,
+    device_name: op.device,
+    order_id: op.order_id,
+    cost: op.cost,
+    uid: op.uid,
+    key: op.key ? REDACTED : undefined,
+    prc: op.prc,
+    message: op.msg,
+    charge_id: op.charge,
+    reference: op.ref,
+    batch_id: op.batch,
+    refund_uid: op.refund_uid,
+    refunded_amount: op.kind === 'charge' ? (op.refunded ?? 0) : undefined,
+    reserved_amount: op.kind === 'charge' ? (op.reserved ?? 0) : undefined,
+    posts: op.sends ?? 0,
+    resends: op.resends ?? 0,
+    polls: op.polls ?? 0,
+    unknown_prc: op.unknown_prc,
+    request,
+    created_at: iso(op.created)!,
+    updated_at: iso(op.updated)!,
+    sent_at: iso(op.sent),
+    accepted_at: iso(op.accepted),
+    released_at: iso(op.released),
+    finished_at: iso(op.finished),
+  };
+}

@@ -1,0 +1,16 @@
+/**
+ * Gateway callbacks (回報) are hints, never truth: a callback only makes the operation's status
+ * query run now. It never changes a state by itself (a forged or stale callback can do no harm).
+ */
+import { operationId } from '../store/keys.js';
+import type { Core } from '../queues/core.js';
+
+export type CallbackHintResult = 'queried' | 'unknown_order' | 'not_followed_up';
+
+export async function handleCallbackHint(core: Core, hint: { store_uid: string; order_id: string }): Promise<CallbackHintResult> {
+  const op = await core.store.get(operationId('charge', hint.store_uid, hint.order_id));
+  if (!op) return 'unknown_order';
+  if (op.state !== 'accepted' && op.state !== 'unknown' && op.state !== 'pending') return 'not_followed_up';
+  await core.ensureStatusJob(op, 0, true);
+  return 'queried';
+}

@@ -1,0 +1,58 @@
+/** What a worker needs besides the core: the gateway and the merchants' keys. */
+import type { Logger } from 'pino';
+import type { Command } from '../domain/codec/index.js';
+import type { GatewayAnswer } from '../gateway/answer.js';
+import type { Core } from '../queues/core.js';
+import type { StoredOperation } from '../store/record.js';
+
+export interface GatewayPort {
+  send(store: { store_uid: string; key: string }, cmd: Command, data: unknown): Promise<GatewayAnswer>;
+}
+
+export interface WorkerContext {
+  core: Core;
+  gateway: GatewayPort;
+  /** Merchant key by store uid (from config; never from job data). */
+  merchantKey(storeUid: string): string | undefined;
+  logger: Logger;
+  /** Called once per recorded event (metrics hook). */
+  onEvent?: (event: WorkerEvent) => void;
+  random?: () => number;
+}
+
+export type WorkerEvent =
+  | { type: 'post'; op: StoredOperation; cmd: Command; latencyMs?: number; outcome: string }
+  | { type: 'poll'; op: StoredOperation; prc: string; latencyMs?: number }
+  | { type: 'final'; op: StoredOperation; state: string }
+  | { type: 'unknown_outcome'; op: StoredOperation }
+  | { type: 'recovered'; op: StoredOperation; why: string };
+
+export const COMMAND_OF: Record<StoredOperation['kind'], Command> = {
+  charge: 'api/postransaction',
+  refund: 'api/posrefund',
+  reprint_invoice: 'api/posreprintinvoice',
+  reprint_signature: 'api/posreprintsignature',
+};
+
+/** The request as sent: the stored payload plus the charge `key` (never stored in the payload, never logged). */
+export function requestPayload(op: StoredOperation): Record<string, unknown> {
+  const req = JSON.parse(op.req) as Record<string, unknown>;
+  if (op.kind !== 'charge' && op.key) req.key = op.key;
+  return req;
+}
+
+/** The same request with the key masked, for the audit trail and logs. */
+export function auditPayload(op: StoredOperation): Record<string, unknown> {
+  const req = JSON.parse(op.req) as Record<string, unknown>;
+  if (op.kind !== 'charge') req.key = '[redacted]';
+  return req;
+}
+
+/** Deep copy of a gateway answer with every `key` masked (query rows carry the charge key). */
+export function redactAnswer(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactAnswer);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'key' && v ? '[redacted]' : redactAnswer(v)]));
+  }
+  return value;
+}

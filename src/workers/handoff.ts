@@ -1,0 +1,53 @@
+/** Final states and hand-off of the terminal, shared by both workers and the sweeper. */
+import type { OperationState } from '../domain/operation/states.js';
+import { assertTransition, isFinalState } from '../domain/operation/states.js';
+import type { StoredOperation } from '../store/record.js';
+import type { Fields } from '../store/operations.js';
+import type { WorkerContext } from './context.js';
+
+/**
+ * Records `state` (final) and gives the terminal to the next operation in line — one script — then
+ * wakes that operation's job. Returns false when another actor already moved the operation on.
+ */
+export async function finishOperation(
+  ctx: WorkerContext,
+  op: StoredOperation,
+  state: OperationState,
+  fields: Fields = {},
+  extra: { refundUid?: string } = {},
+): Promise<boolean> {
+  assertTransition(op.state, state);
+  const { core } = ctx;
+  const now = core.now();
+  const settle = op.kind === 'refund' ? (state === 'refunded' ? 'refunded' : 'released') : undefined;
+  const res = await core.store.finish(op, state, {
+    expect: [op.state], now, nextLeaseUntil: now + core.settings.leaseMs, settleRefund: settle, refundUid: extra.refundUid,
+    fields: { ...fields, refund_uid: extra.refundUid },
+  });
+  if (!res.ok) return false;
+  ctx.onEvent?.({ type: 'final', op, state });
+  await core.store.audit(op, 'final', { state, ...fields }, `${state}${fields.prc ? ` prc ${fields.prc}` : ''}`);
+  if (res.next) await wake(ctx, res.next);
+  return true;
+}
+
+/** Hands the terminal on while the operation itself goes on (terminal known to be free). */
+export async function releaseTerminal(ctx: WorkerContext, op: StoredOperation): Promise<void> {
+  const now = ctx.core.now();
+  const res = await ctx.core.store.finish(op, null, { now, nextLeaseUntil: now + ctx.core.settings.leaseMs });
+  if (res.ok && res.next) await wake(ctx, res.next);
+}
+
+async function wake(ctx: WorkerContext, nextId: string): Promise<void> {
+  const next = await ctx.core.store.get(nextId);
+  if (!next) {
+    ctx.logger.error({ opId: nextId }, 'next operation in line has no record; releasing its turn');
+    return;
+  }
+  if (isFinalState(next.state)) {
+    // Finished while waiting (should not happen; be safe): pass the terminal on again.
+    await releaseTerminal(ctx, next);
+    return;
+  }
+  await ctx.core.dispatch(next);
+}

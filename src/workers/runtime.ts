@@ -1,0 +1,63 @@
+/**
+ * Starts the device and status workers plus the lease sweeper in this process; `close()` stops
+ * taking jobs, lets running ones finish (BullMQ graceful close) and stops the sweeper.
+ */
+import { Worker } from 'bullmq';
+import { QUEUES, type OperationJob } from '../queues/registry.js';
+import type { WorkerContext } from './context.js';
+import { createDeviceProcessor } from './device.worker.js';
+import { createStatusProcessor } from './status.worker.js';
+import { sweepOnce } from './sweeper.js';
+
+export interface WorkerRuntimeOptions {
+  /** Jobs in flight per queue in this process. Default 50. */
+  concurrency?: number;
+  /** Start the lease sweeper. Default true. */
+  sweeper?: boolean;
+}
+
+export interface WorkerRuntime {
+  device: Worker<OperationJob>;
+  status: Worker<OperationJob>;
+  running(): boolean;
+  close(): Promise<void>;
+}
+
+export function startWorkers(ctx: WorkerContext, options: WorkerRuntimeOptions = {}): WorkerRuntime {
+  const { core } = ctx;
+  const concurrency = options.concurrency ?? 50;
+  const common = {
+    connection: core.redis,
+    prefix: core.prefix,
+    concurrency,
+    // Reruns are safe (the record's state decides what a rerun does), so a stalled job is always
+    // retried rather than failed after one stall.
+    maxStalledCount: 100,
+  };
+  const device = new Worker<OperationJob>(QUEUES.device, createDeviceProcessor(ctx), common);
+  const status = new Worker<OperationJob>(QUEUES.status, createStatusProcessor(ctx), common);
+  for (const w of [device, status]) {
+    w.on('failed', (job, err) => ctx.logger.error({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
+    w.on('error', (err) => ctx.logger.error({ queue: w.name, err: err.message }, 'worker error'));
+  }
+  let sweeping = false;
+  const timer = options.sweeper === false ? undefined : setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    sweepOnce(ctx)
+      .catch((err: Error) => ctx.logger.error({ err: err.message }, 'sweep failed'))
+      .finally(() => (sweeping = false));
+  }, core.settings.sweepIntervalMs);
+  timer?.unref();
+  let closed = false;
+  return {
+    device,
+    status,
+    running: () => !closed && device.isRunning() && status.isRunning(),
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      await Promise.all([device.close(), status.close()]);
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * Orchestrator core against real Redis and the simulator over HTTP (issue #4).
+ * Simulator outcomes by amount suffix are documented in docs/SIMULATOR.md.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdempotencyConflictError, RefundBalanceError } from '../../src/producers/index.js';
+import { ValidationError } from '../../src/domain/validation.js';
+import { operationId } from '../../src/store/keys.js';
+import { STORE_UID, charge, startHarness, type Harness } from '../support/harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ sim: { serviceMs: 30 } });
+  h.startWorker();
+});
+afterAll(async () => h?.close());
+
+const stats = () => h.sim.engine.stats;
+
+describe('charges end in the state their prc says', () => {
+  it.each([
+    [100, 'paid', '250'],
+    [151, 'declined', '300'],
+    [152, 'abandoned', 'A0002'],
+    [153, 'paid', '250'], // A0001 then 250
+    [154, 'declined', '300'], // A0001 then 300
+    [155, 'needs_review', '290'],
+    [157, 'data_error', '100'],
+    [158, 'paid', '250'], // 400 then 250
+    [159, 'paid', '250|600'], // 250 then 600: both success; final at the first one seen
+    [161, 'paid', '250'], // 280 then 250
+  ])('amount %i → %s', async (cost, state, prc) => {
+    const orderId = `o-${cost}-${Date.now()}`;
+    const { operation } = await h.producer.enqueueCharge(charge(orderId, cost, `A0${(cost % 9) + 1}`));
+    expect(operation.state).toBe('queued');
+    await h.waitForState(operation.id, [state]);
+    const rec = (await h.producer.getOperation(operation.id))!;
+    expect(prc.split('|')).toContain(rec.prc);
+    if (state === 'paid') {
+      expect(rec.uid).toBeTruthy();
+      expect(rec.key).toBe('[redacted]');
+    }
+    expect(stats().chargePosts[orderId]).toBe(1);
+  });
+
+  it('a charge that stays pending (or answers an unknown prc) ends unresolved at the horizon, never paid', async () => {
+    const a = await h.producer.enqueueCharge(charge(`pend-${Date.now()}`, 156, 'A05'));
+    const b = await h.producer.enqueueCharge(charge(`unk-${Date.now()}`, 162, 'A06'));
+    await h.waitForState(a.operation.id, ['unresolved'], 15_000);
+    await h.waitForState(b.operation.id, ['unresolved'], 15_000);
+    const rec = (await h.producer.getOperation(b.operation.id))!;
+    expect(rec.unknown_prc).toBe('265');
+    expect(rec.polls).toBeGreaterThan(3);
+  });
+});
+
+describe('idempotency', () => {
+  it('the same order twice is one charge; other parameters are a conflict', async () => {
+    const orderId = `idem-${Date.now()}`;
+    const first = await h.producer.enqueueCharge(charge(orderId, 100, 'A07'));
+    const again = await h.producer.enqueueCharge(charge(orderId, 100, 'A07'));
+    expect(again.created).toBe(false);
+    expect(again.operation.id).toBe(first.operation.id);
+    await expect(h.producer.enqueueCharge(charge(orderId, 200, 'A07'))).rejects.toBeInstanceOf(IdempotencyConflictError);
+    await h.waitForState(first.operation.id, ['paid']);
+    expect(stats().chargePosts[orderId]).toBe(1);
+  });
+
+  it('bad input names the field and writes nothing', async () => {
+    const before = await h.core.redis.dbsize();
+    const err = await h.producer.enqueueCharge({ ...charge(`bad-${Date.now()}`, 100), cost: -5 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues.map((i) => i.field)).toContain('cost');
+    expect(await h.core.redis.dbsize()).toBe(before);
+  });
+});
+
+describe('refunds', () => {
+  it('partial refunds add up, the balance is enforced, a refund id is idempotent', async () => {
+    const orderId = `rf-${Date.now()}`;
+    const c = await h.producer.enqueueCharge(charge(orderId, 100, 'A08'));
+    await h.waitForState(c.operation.id, ['paid']);
+    const r1 = await h.producer.enqueueRefund({ store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-r1`, cost: 30 });
+    const r2 = await h.producer.enqueueRefund({ store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-r2`, cost: 60 });
+    await expect(h.producer.enqueueRefund({ store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-r3`, cost: 11 })).rejects.toBeInstanceOf(RefundBalanceError);
+    await expect(h.producer.enqueueRefund({ store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-r1`, cost: 31 })).rejects.toBeInstanceOf(IdempotencyConflictError);
+    expect((await h.producer.enqueueRefund({ store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-r1`, cost: 30 })).created).toBe(false);
+    await h.waitForState(r1.operation.id, ['refunded']);
+    await h.waitForState(r2.operation.id, ['refunded']);
+    const pay = (await h.producer.getPayment(STORE_UID, orderId))!;
+    expect(pay.state).toBe('partially_refunded');
+    expect(pay.refunded_amount).toBe(90);
+    const r3 = await h.producer.enqueueRefund({ store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-r3`, cost: 10 });
+    await h.waitForState(r3.operation.id, ['refunded']);
+    expect((await h.producer.getPayment(STORE_UID, orderId))!.state).toBe('refunded');
+    const r1rec = (await h.producer.getOperation(r1.operation.id))!;
+    const r2rec = (await h.producer.getOperation(r2.operation.id))!;
+    expect(r1rec.refund_uid).toBeTruthy();
+    expect(r1rec.refund_uid).not.toBe(r2rec.refund_uid);
+  });
+
+  it('a declined charge cannot be refunded', async () => {
+    const orderId = `rfd-${Date.now()}`;
+    const c = await h.producer.enqueueCharge(charge(orderId, 151, 'A09'));
+    await h.waitForState(c.operation.id, ['declined']);
+    await expect(h.producer.enqueueRefund({ store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-r`, cost: 10 })).rejects.toThrow(/order_id/);
+  });
+});
+
+describe('reprints', () => {
+  it('invoice and signature reprints are sent with the charge uid/key and end printed', async () => {
+    const orderId = `rp-${Date.now()}`;
+    const c = await h.producer.enqueueCharge(charge(orderId, 100, 'A10'));
+    await h.waitForState(c.operation.id, ['paid']);
+    const inv = await h.producer.enqueueInvoiceReprint({ store_uid: STORE_UID, order_id: orderId, type: 1 });
+    const sig = await h.producer.enqueueSignatureReprint({ store_uid: STORE_UID, order_id: orderId, receipt_type: 1 });
+    await h.waitForState(inv.operation.id, ['printed']);
+    await h.waitForState(sig.operation.id, ['printed']);
+    expect(stats().busyViolations).toBe(0);
+  });
+});
+
+describe('terminal lines', () => {
+  it('serve one operation at a time, in enqueue order, with no busy violations', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await h.producer.enqueueCharge(charge(`fifo-${Date.now()}-${i}`, 100, 'A02'))).operation.id);
+    const view = await h.core.store.terminal(STORE_UID, 'A02');
+    expect(view.in_flight).toBe(ids[0]);
+    expect(view.waiting).toBe(7);
+    for (const id of ids) await h.waitForState(id, ['paid']);
+    const ops = await h.core.store.getMany(ids);
+    const sent = ops.map((o) => o!.first_sent!);
+    expect([...sent].sort((a, b) => a - b)).toEqual(sent);
+    expect(stats().busyViolations).toBe(0);
+  });
+
+  it('an offline terminal is retried at the head of its line, then fails at the deadline', async () => {
+    h.sim.setOnline('A03', false);
+    const a = await h.producer.enqueueCharge(charge(`off-${Date.now()}`, 100, 'A03'));
+    await h.waitForState(a.operation.id, ['failed'], 5_000);
+    const rec = (await h.producer.getOperation(a.operation.id))!;
+    expect(rec.message).toMatch(/未連線/);
+    expect(rec.posts).toBeGreaterThan(1);
+    h.sim.setOnline('A03', true);
+  });
+
+  it('operation ids are the idempotency keys', () => {
+    expect(operationId('charge', STORE_UID, 'a:b.c')).toBe(`charge.${STORE_UID}.a%3Ab%2Ec`);
+  });
+});
