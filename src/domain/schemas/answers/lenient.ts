@@ -30,12 +30,21 @@ export const looseInt = scalar.transform((v): number | undefined => {
  * A JSON-typed text field (`redeem`, `result_content`, `invoice_order_detail`): kept as received,
  * string or already-decoded value. Decode it with the helpers of `decode.ts`.
  */
-export const looseJson = z.unknown().transform((v): unknown => (v === null ? undefined : v));
+export const looseJson = z
+  .unknown()
+  .optional()
+  .transform((v): unknown => (v === null ? undefined : v));
 
-/** An array of rows: `null`, `''` or missing → `[]`. */
+/**
+ * An array of rows: `null`, `''` or missing → `[]`. Preprocessed rather than a union so a bad row
+ * is reported at its own path (`refund_order.0.prc`), not as one opaque union failure.
+ */
 export function looseArray<T extends z.ZodType>(row: T) {
-  return z
-    .union([z.array(row), z.null(), z.literal('')])
-    .optional()
-    .transform((v): z.output<T>[] => (Array.isArray(v) ? v : []));
+  return z.preprocess(
+    (v) => (v === null || v === '' ? undefined : v),
+    z
+      .array(row)
+      .optional()
+      .transform((v): z.output<T>[] => v ?? []),
+  );
 }
