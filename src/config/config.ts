@@ -48,6 +48,24 @@ export const envSchema = z.object({
   /** BullMQ/key prefix; every key carries the hash tag `{prefix}` for Redis Cluster. Default `mypay`. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('mypay'),
   WORKER_CONCURRENCY: int(50),
+  /** Lease expiry on top of what an operation is known to need (ms). Default 30 000. */
+  LEASE_MS: int(30_000),
+  /** Terminal offline/busy: keep retrying at the head of its line this long (ms). Default 120 000. */
+  RETRY_DEADLINE_MS: int(120_000),
+  /** Terminal reserved after a reprint's B200 (ms). Default 3 000. */
+  PRINT_COOLDOWN_MS: int(3_000),
+  /** Status follow-up: poll interval while the customer is at the terminal (ms). Default 2 000. */
+  POLL_DENSE_MS: int(2_000),
+  /** Status follow-up: the customer-at-the-terminal window (ms). Default 180 000. */
+  TERMINAL_WINDOW_MS: int(180_000),
+  /** Status follow-up: horizon after which an operation is `unresolved` (ms). Default 86 400 000 (24 h). */
+  RECONCILE_HORIZON_MS: int(86_400_000),
+  /** Longest reconciliation interval (ms). Default 3 600 000. */
+  RECONCILE_MAX_INTERVAL_MS: int(3_600_000),
+  /** Lost-POST resends allowed per charge/refund (one per terminal window). Default 2. */
+  MAX_RESENDS: int(2),
+  /** Keep final payment records this many days. Default 90. */
+  RECORD_RETENTION_DAYS: int(90),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIM_PORT: int(4010),
   SIM_TLS: z.enum(['0', '1']).default('0'),
