@@ -43,7 +43,7 @@ export interface StoreRef {
 
 export interface GatewayClient {
   /** Sends one command. Resolves with a B200 answer; rejects with exactly one gateway error class. */
-  send(store: StoreRef, cmd: Command, data: unknown): Promise<GatewayAnswer>;
+  send<C extends Command>(store: StoreRef, cmd: C, data: unknown): Promise<GatewayAnswer<C>>;
   /** Waits for in-flight sends, then closes every connection. */
   close(): Promise<void>;
 }
@@ -94,7 +94,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const path = `${url.pathname}${url.search}`;
   const contentType = bodyFormat === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
 
-  async function send(store: StoreRef, cmd: Command, data: unknown): Promise<GatewayAnswer> {
+  async function send<C extends Command>(store: StoreRef, cmd: C, data: unknown): Promise<GatewayAnswer<C>> {
     const startedAt = performance.now();
     try {
       let envelope;
@@ -120,7 +120,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       const answer = parseAnswer(cmd, host, raw);
       const latencyMs = Math.round(performance.now() - startedAt);
       log?.debug({ cmd, store: store.store_uid, code: answer.code, latencyMs }, 'gateway answered');
-      return { ...answer, latencyMs };
+      return { ...answer, latencyMs } as GatewayAnswer<C>;
     } catch (err) {
       if (isGatewayError(err)) {
         const reason = 'reason' in err ? err.reason : undefined;

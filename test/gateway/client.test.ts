@@ -63,12 +63,20 @@ describe('gateway client: answers', () => {
     });
   });
 
-  it('returns querydirect rows untouched and keeps unknown answer fields', async () => {
-    const rows = [{ uid: '1', key: 'secret-charge-key', prc: '250', order_id: 'ORD-0001', cost: '10' }];
+  it('parses querydirect rows with the domain schema and keeps unknown answer fields', async () => {
+    const rows = [{ uid: '1', key: 'secret-charge-key', prc: 250, order_id: 'ORD-0001', cost: '10', refund_order: null }];
     const { client } = await setup(answerJson({ code: 'B200', msg: '執行成功', rows, extra: 1 }));
     const answer = await client.send(STORE, 'api/querydirect', { store_uid: STORE.store_uid, order_id: 'ORD-0001', cost: '10' });
-    expect(answer.rows).toEqual(rows);
+    expect(answer.rows).toHaveLength(1);
+    // Lenient domain parsing: numbers-as-strings, null arrays as [].
+    expect(answer.rows[0]).toMatchObject({ uid: '1', key: 'secret-charge-key', prc: '250', order_id: 'ORD-0001', refund_order: [] });
     expect(answer.extra).toBe(1);
+  });
+
+  it('querydirect rows that are not rows → BadAnswer bad_shape', async () => {
+    const { client } = await setup(answerJson({ code: 'B200', msg: 'ok', rows: [5] }));
+    const err = await rejectionOf(() => client.send(STORE, 'api/querydirect', { order_id: 'o' }));
+    expect(err).toMatchObject({ kind: 'bad_answer', reason: 'bad_shape' });
   });
 
   it('reuses keep-alive connections for consecutive sends', async () => {
