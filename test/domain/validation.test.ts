@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { chargeRequestSchema, parseOrThrow, refundRequestSchema, ValidationError } from '../../src/domain/index.js';
+import { chargeRequestSchema, fromZodError, parseOrThrow, refundRequestSchema, ValidationError } from '../../src/domain/index.js';
 import { chargeJs, refund } from './spec-samples.js';
 
 describe('ValidationError / parseOrThrow', () => {
@@ -23,20 +23,17 @@ describe('ValidationError / parseOrThrow', () => {
   });
 
   it('reports missing fields as required and unknown fields one by one', () => {
-    expect(() => parseOrThrow(chargeRequestSchema, { ...chargeJs, order_id: undefined, a: 1, b: 2 })).toThrow(
-      /order_id: is required.*|a: is not a field/,
+    const result = chargeRequestSchema.safeParse({ ...chargeJs, order_id: undefined, a: 1, b: 2 });
+    expect(result.success).toBe(false);
+    const issues = fromZodError(result.error!).issues;
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { field: 'order_id', message: 'is required' },
+        { field: 'a', message: 'is not a field of this payload' },
+        { field: 'b', message: 'is not a field of this payload' },
+      ]),
     );
-    try {
-      parseOrThrow(chargeRequestSchema, { ...chargeJs, order_id: undefined, a: 1, b: 2 });
-    } catch (e) {
-      expect((e as ValidationError).issues).toEqual(
-        expect.arrayContaining([
-          { field: 'order_id', message: 'is required' },
-          { field: 'a', message: 'is not a field of this payload' },
-          { field: 'b', message: 'is not a field of this payload' },
-        ]),
-      );
-    }
+    expect(issues).toHaveLength(3);
   });
 
   it('names the root for a value that is not an object', () => {
