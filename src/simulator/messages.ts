@@ -16,7 +16,8 @@ export const MSG = {
   offline: (device: string) => `設備「${device}」目前未連線,請確認`,
   /** Contains 處理中: the gateway client classifies busy answers by that word. */
   busy: (device: string) => `設備「${device}」交易處理中,請稍後再試`,
-  unknownDevice: (device: string) => `設備「${device}」不存在,請確認`,
+  /** Contains 查無設備: the gateway client classifies it as invalid data (a wrong device_name). */
+  unknownDevice: (device: string) => `查無設備「${device}」,請確認`,
   invalid: (field: string, problem: string) => `資料異常:欄位「${field}」${problem}`,
   duplicateOrder: (orderId: string) => `訂單編號「${orderId}」已存在,請勿重複發動交易`,
   noTransaction: '查無交易資料,請確認交易流水號與交易驗証碼',

@@ -39,7 +39,8 @@ function describe(issue: z.core.$ZodIssue, raw: unknown): { field: string; probl
   if (issue.code === 'unrecognized_keys') return { field: issue.keys.join('、'), problem: '不在規格內' };
   const field = issue.path.map(String).join('.') || 'encry_data';
   if (at(raw, issue.path) === undefined) return { field, problem: '為必填' };
-  if (issue.code === 'custom' && /(^|\.)(cost|total)$/.test(field)) return { field, problem: '金額不符' };
+  // The domain's cross-field checks (items total vs cost, line total vs price × quantity) say "does not equal".
+  if (issue.code === 'custom' && /does not equal/.test(issue.message)) return { field, problem: '金額不符' };
   return { field, problem: '格式錯誤' };
 }
 
