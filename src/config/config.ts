@@ -45,6 +45,20 @@ export const envSchema = z.object({
   API_KEYS: list,
   ADMIN_USER: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
+  /** Listen address of the HTTP server. Default 127.0.0.1 (set 0.0.0.0 in a container). */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Largest request body the HTTP API accepts, in bytes (larger → 413). Default 102 400 (100 KiB). */
+  API_BODY_LIMIT_BYTES: int(102_400),
+  /** `1`: Bull Board shows queues and jobs but offers no retry/remove/clean/pause. Default `0`. */
+  BULL_BOARD_READ_ONLY: z.enum(['0', '1']).default('0'),
+  /** `1`: `npm start` also runs the demo traffic generator (`npm run demo` sets it). Default `0`. */
+  DEMO: z.enum(['0', '1']).default('0'),
+  /** Demo traffic: operations started per second. Default 1. */
+  DEMO_RATE: z.coerce.number().positive().max(100).default(1),
+  /** `npm run demo` against an API that is already running (its base URL, with `API_KEYS`), instead of starting one. */
+  DEMO_API_URL: z.string().url().optional(),
+  /** Data directory of the redis-server `npm start` starts itself (AOF on). Default `.data/redis`. */
+  REDIS_DATA_DIR: z.string().min(1).default('.data/redis'),
   /** BullMQ/key prefix; every key carries the hash tag `{prefix}` for Redis Cluster. Default `mypay`. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('mypay'),
   WORKER_CONCURRENCY: int(50),
