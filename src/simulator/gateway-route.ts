@@ -4,6 +4,7 @@
  * lost" is real: the ledger has the order, the client has no answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Command } from '../domain/codec/index.js';
 import { reject, type Answer } from './answers.js';
 import type { Engine } from './engine.js';
@@ -93,8 +94,7 @@ function applyFault(
       sendText(res, fault.status, BAD_GATEWAY, 'text/html');
       return;
     case 'reset':
-      // A TCP RST, not a clean FIN: what a crashed proxy or a dropped connection looks like.
-      req.socket.resetAndDestroy();
+      resetSocket(req.socket);
       return;
     case 'malformed': {
       const full = JSON.stringify(answer ?? { code: 'B200', msg: MSG.ok });
@@ -102,4 +102,18 @@ function applyFault(
       return;
     }
   }
+}
+
+/**
+ * A TCP RST, not a clean FIN: what a crashed proxy or a dropped connection looks like. A TLS socket
+ * wraps the TCP socket (`_parent`), and only the TCP handle can be reset.
+ */
+function resetSocket(socket: Socket): void {
+  const tcp = (socket as Socket & { _parent?: Socket })._parent ?? socket;
+  try {
+    tcp.resetAndDestroy();
+  } catch {
+    tcp.destroy();
+  }
+  socket.destroy();
 }

@@ -82,14 +82,21 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   }
   const defaultStore = () => stores[0]?.store_uid ?? '';
 
+  const routeDeps = { engine, journal, faults, hung, setTimeout: later, now: () => clock.now() };
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     readBody(req).then(
       (body) => {
         const path = req.url ?? '/';
-        if (req.method === 'POST' && (path === '/api/init' || path.startsWith('/api/init?'))) {
-          handleInit({ engine, journal, faults, hung, setTimeout: later, now: () => clock.now() }, req, res, body);
-        } else if (path.startsWith('/_sim/')) handleControl(sim, req, res, body);
-        else sendJson(res, 404, { code: 'B500', msg: '執行失敗' });
+        try {
+          if (req.method === 'POST' && (path === '/api/init' || path.startsWith('/api/init?'))) {
+            handleInit(routeDeps, req, res, body);
+          } else if (path.startsWith('/_sim/')) handleControl(sim, req, res, body);
+          else sendJson(res, 404, { code: 'B500', msg: '執行失敗' });
+        } catch (err) {
+          // A simulator bug must show as a 500 to the caller, not as an unhandled rejection.
+          if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message });
+          else res.destroy();
+        }
       },
       (err: unknown) => {
         if (err instanceof BodyTooLarge && !res.headersSent) sendJson(res, 413, { code: 'B500', msg: '執行失敗' });
