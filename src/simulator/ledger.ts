@@ -46,6 +46,20 @@ export interface Order {
 
 export type NewOrder = Omit<Order, 'uid' | 'key' | 'prc' | 'history' | 'refunds' | 'finishedAt'> & { uid?: string; key?: string };
 
+/** 32 hex characters like the spec's sample keys, drawn from a pooled random buffer (one syscall per 256 keys). */
+const newKey = (() => {
+  let pool = Buffer.alloc(0);
+  let offset = 0;
+  return (): string => {
+    if (offset + 16 > pool.length) {
+      pool = randomBytes(4_096);
+      offset = 0;
+    }
+    offset += 16;
+    return pool.toString('hex', offset - 16, offset);
+  };
+})();
+
 /** First generated uid; the spec's sample uids (70233, 88833) stay below it. */
 const FIRST_UID = 100_001;
 
@@ -58,7 +72,7 @@ export class Ledger {
     const order: Order = {
       ...input,
       uid: input.uid ?? String(this.nextUid++),
-      key: input.key ?? randomBytes(16).toString('hex'),
+      key: input.key ?? newKey(),
       prc: '200',
       history: [{ prc: '200', at: input.createdAt }],
       refunds: [],
