@@ -9,3 +9,4 @@ export * from './clock.js';
 export type { Answer } from './answers.js';
 export type { SimStore } from './stores.js';
 export type { CallbackConfig } from './callbacks.js';
+export type { Engine, ChangeEvent } from './engine.js';

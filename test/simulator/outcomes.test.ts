@@ -4,7 +4,7 @@ import { queryAnswerSchema } from '../../src/domain/schemas/answers/index.js';
 import { AMOUNT_SUFFIX_OUTCOMES, NAMED_OUTCOMES, OUTCOME_NAMES, type OutcomeName } from '../../src/simulator/index.js';
 import { STORE, charge, control, queryRow, send, startSim } from './helpers.js';
 
-const SERVICE_MS = 150;
+const SERVICE_MS = 250;
 const FOLLOW_UP_MS = 100;
 
 /** The documented table (docs/SIMULATOR.md): amount suffix → prc as seen by querydirect over time. */

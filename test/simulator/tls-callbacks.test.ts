@@ -80,7 +80,7 @@ describe('callbacks', () => {
     const refund = refundCompleteCallbackSchema.parse(received[2]?.fields);
     expect(refund).toMatchObject({ uid: row.uid, prc: '230', cost: '53', order_id: 'CB-1' });
     expect(refund.refund_uid).not.toBe(row.uid);
-    expect(sim.engine.stats.callbacks).toEqual({ sent: 3, failed: 0 });
+    await vi.waitFor(() => expect(sim.engine.stats.callbacks).toEqual({ sent: 3, failed: 0 }), { timeout: 2_000, interval: 10 });
   });
 
   it('late and duplicate deliveries are injectable through POST /_sim/callbacks', async () => {
