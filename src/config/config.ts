@@ -59,6 +59,8 @@ export const envSchema = z.object({
   DEMO_API_URL: z.string().url().optional(),
   /** Data directory of the redis-server `npm start` starts itself (AOF on). Default `.data/redis`. */
   REDIS_DATA_DIR: z.string().min(1).default('.data/redis'),
+  /** `npm run worker`: port of its /healthz, /readyz and /metrics (0 = none). Default 9464. */
+  METRICS_PORT: int(9464),
   /** BullMQ/key prefix; every key carries the hash tag `{prefix}` for Redis Cluster. Default `mypay`. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('mypay'),
   WORKER_CONCURRENCY: int(50),
