@@ -82,6 +82,12 @@ export const envSchema = z.object({
   MAX_RESENDS: int(2),
   /** Keep final payment records this many days. Default 90. */
   RECORD_RETENTION_DAYS: int(90),
+  /** Batch refunds: bulk-lane sends per second across all workers; 0 = no limit. Default 0. */
+  BATCH_RATE_LIMIT_PER_S: z.coerce.number().nonnegative().default(0),
+  /** Batch refunds: refunds enqueued concurrently by one run. Default 100. */
+  BATCH_ENQUEUE_CONCURRENCY: z.coerce.number().int().positive().default(100),
+  /** Batch refunds: the tracker's pass for missed wake-ups (ms). Default 15 000. */
+  BATCH_RECONCILE_MS: z.coerce.number().int().positive().default(15_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIM_PORT: int(4010),
   SIM_TLS: z.enum(['0', '1']).default('0'),
