@@ -1,0 +1,43 @@
+/**
+ * The express app: helmet, health and metrics (open), the gateway callback (open: the gateway cannot
+ * authenticate, and a callback is only a hint), the v1 API (Bearer), Bull Board (Basic),
+ * OpenAPI, problem+json errors.
+ */
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { basicAuth, bearerAuth } from './auth.js';
+import { BOARD_PATH, createBoard } from './board.js';
+import { jsonBody } from './body.js';
+import type { ApiOptions } from './deps.js';
+import { buildOpenApi } from './openapi.js';
+import { notFound, problemHandler } from './problem.js';
+import { healthRoutes } from './routes/health.js';
+import { operationRoutes } from './routes/operations.js';
+import { callbackRoutes, queryRoutes } from './routes/queries.js';
+
+export const DEFAULT_BODY_LIMIT_BYTES = 102_400;
+
+export function createApiApp(api: ApiOptions): Express {
+  if (!api.admin.user || !api.admin.password) throw new Error('createApiApp: Bull Board credentials are required');
+  const limit = api.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(
+    helmet({
+      // Served over plain HTTP on localhost in the demo: do not ask browsers to upgrade.
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
+  app.use(healthRoutes(api));
+  const openapi = buildOpenApi();
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.use('/v1', callbackRoutes(api, limit));
+  app.use('/v1', bearerAuth(api.apiKeys), ...jsonBody(limit), operationRoutes(api), queryRoutes(api));
+  app.use(BOARD_PATH, basicAuth(api.admin), createBoard(api.core, { readOnly: api.boardReadOnly ?? false }));
+  app.use(notFound);
+  app.use(problemHandler(api.logger));
+  return app;
+}

@@ -1,0 +1,39 @@
+/**
+ * Bull Board at /admin/queues for the device and status queues. Job names already read at a glance
+ * (queues/registry.ts: "charge A01 · order 123 · NT$10"); job data is only `{opId}`, and the data and
+ * return-value formatters redact secrets anyway, should one ever get there. Authentication is
+ * mounted in front of it by the app.
+ */
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Router } from 'express';
+import type { Core } from '../queues/core.js';
+import { redactDeep } from './redact.js';
+
+export const BOARD_PATH = '/admin/queues';
+
+const DESCRIPTIONS: Record<string, { displayName: string; description: string }> = {
+  device: { displayName: 'device — send to terminal', description: 'One job per operation: waits its turn for the terminal, POSTs it to the gateway, records the answer' },
+  status: { displayName: 'status — follow up', description: 'One job per charge/refund: querydirect on a schedule until a final prc (or unresolved)' },
+};
+
+export function createBoard(core: Core, opts: { readOnly: boolean }): Router {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(BOARD_PATH);
+  const queues = [core.deviceQueue, core.statusQueue].map((q) => {
+    const adapter = new BullMQAdapter(q, { readOnlyMode: opts.readOnly, allowRetries: !opts.readOnly, ...DESCRIPTIONS[q.name] });
+    adapter.setFormatter('data', (data: unknown) => redactDeep(data));
+    adapter.setFormatter('returnValue', (value: unknown) => redactDeep(value));
+    return adapter;
+  });
+  createBullBoard({
+    queues,
+    // @bull-board/express 9.10.1 ships its own nested @bull-board/api 9.10.1, whose private class
+    // fields make its types differ nominally from our 9.10.2; at run time the adapter takes only
+    // plain route tables from createBullBoard. Aligning both packages on one version removes this cast.
+    serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+    options: { uiConfig: { boardTitle: 'MYPAY terminals', hideDocsLink: true } },
+  });
+  return serverAdapter.getRouter() as Router;
+}

@@ -1,0 +1,44 @@
+/**
+ * `POST /v1/callbacks/mypay`: the gateway's 回報 as a hint only (workers/callbacks.ts). The callback
+ * fields carry no store_uid, so the store comes from the callback URL (`?store_uid=`), else each
+ * configured store is tried. A refund callback (it has `refund_uid`) wakes the follow-up of that
+ * charge's refunds still waiting for their outcome.
+ */
+import type { Core } from '../queues/core.js';
+import { operationId } from '../store/keys.js';
+import { handleCallbackHint, type CallbackHintResult } from '../workers/callbacks.js';
+import { callbackBodySchema } from './schemas.js';
+import { HttpProblem } from './problem.js';
+import { relatedOperations } from './views/related.js';
+
+const FOLLOWED_UP = new Set(['accepted', 'unknown', 'pending']);
+
+export interface CallbackReply {
+  result: CallbackHintResult;
+  store_uid?: string;
+  order_id: string;
+}
+
+export async function callbackHint(core: Core, stores: readonly string[], body: unknown, storeParam: unknown): Promise<CallbackReply> {
+  const parsed = callbackBodySchema.safeParse(body);
+  const fields = parsed.success ? (parsed.data as { order_id?: string; refund_uid?: string }) : {};
+  const orderId = fields.order_id?.trim() ?? '';
+  if (!orderId) throw new HttpProblem(400, 'validation', 'Invalid request', [{ field: 'order_id', message: 'is required' }]);
+  if (storeParam !== undefined && (typeof storeParam !== 'string' || !stores.includes(storeParam))) {
+    throw new HttpProblem(400, 'validation', 'Invalid request', [{ field: 'store_uid', message: 'is not a store configured in this deployment' }]);
+  }
+  const candidates = typeof storeParam === 'string' ? [storeParam] : stores;
+  for (const store of candidates) {
+    const result = fields.refund_uid ? await refundHint(core, store, orderId) : await handleCallbackHint(core, { store_uid: store, order_id: orderId });
+    if (result !== 'unknown_order') return { result, store_uid: store, order_id: orderId };
+  }
+  return { result: 'unknown_order', order_id: orderId };
+}
+
+async function refundHint(core: Core, store: string, orderId: string): Promise<CallbackHintResult> {
+  const charge = await core.store.get(operationId('charge', store, orderId));
+  if (!charge) return 'unknown_order';
+  const waiting = (await relatedOperations(core, charge)).filter((o) => o.kind === 'refund' && FOLLOWED_UP.has(o.state));
+  for (const op of waiting) await core.ensureStatusJob(op, 0, true);
+  return waiting.length ? 'queried' : 'not_followed_up';
+}

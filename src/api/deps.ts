@@ -1,0 +1,25 @@
+/** What the HTTP app needs from the rest of the process. */
+import type { Logger } from 'pino';
+import type { Producer } from '../producers/index.js';
+import type { Core } from '../queues/core.js';
+import type { Metrics } from '../metrics/index.js';
+import type { BasicCredentials } from './auth.js';
+
+export interface ApiOptions {
+  core: Core;
+  producer: Producer;
+  /** Store uids this deployment acts for (configured merchants). */
+  stores: readonly string[];
+  /** Bearer keys (`API_KEYS`); at least one. */
+  apiKeys: readonly string[];
+  /** Bull Board login (`ADMIN_USER` / `ADMIN_PASSWORD`). */
+  admin: BasicCredentials;
+  /** Largest request body in bytes. Default 102 400. */
+  bodyLimitBytes?: number;
+  /** Bull Board without mutating actions. Default false. */
+  boardReadOnly?: boolean;
+  metrics?: Metrics;
+  /** In-process workers, if this process runs them (readiness checks they are running). */
+  workers?: { running(): boolean };
+  logger: Logger;
+}

@@ -1,0 +1,114 @@
+/**
+ * OpenAPI 3.1 document, generated from the zod schemas with zod 4's own `z.toJSONSchema` (JSON
+ * Schema 2020-12, which OpenAPI 3.1 uses as is): request bodies as their input type, answers as
+ * output. Built once at start-up.
+ */
+import { z } from 'zod';
+import * as s from './schemas.js';
+
+type Json = Record<string, unknown>;
+
+function registryOf(entries: Record<string, z.ZodType>, io: 'input' | 'output'): Json {
+  const reg = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(entries)) reg.add(schema, { id });
+  const out = z.toJSONSchema(reg, { io, unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Json> };
+  return Object.fromEntries(Object.entries(out.schemas).map(([id, js]) => {
+    const { $schema: _s, $id: _i, ...rest } = js;
+    return [id, rest];
+  }));
+}
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (id: string) => ({ 'application/json': { schema: ref(id) } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const idempotencyHeader = (field: string) => ({
+  name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 },
+  description: `Fills ${field} when the body has none; must equal it when both are given (else 400).`,
+});
+const accepted = (what: string) => ({
+  202: {
+    description: `${what} recorded (or, with the same key and parameters, the existing one: Idempotent-Replayed: true)`,
+    headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true', 'false'] } }, Location: { schema: { type: 'string' } } },
+    content: json('Operation'),
+  },
+  400: problem('Invalid field(s), named in errors[]'),
+  401: problem('Missing or wrong API key'),
+  409: problem('Idempotency key already used with other parameters'),
+  413: problem('Body larger than the limit'),
+  415: problem('Body is not JSON'),
+});
+
+function enqueue(summary: string, body: string, field: string, extra: Json = {}) {
+  return {
+    post: {
+      summary,
+      parameters: [idempotencyHeader(field)],
+      requestBody: { required: true, content: json(body) },
+      responses: { ...accepted(summary), ...extra },
+    },
+  };
+}
+
+export function buildOpenApi(): Json {
+  const schemas = {
+    ...registryOf({ ChargeBody: s.chargeBodySchema, RefundBody: s.refundBodySchema, InvoiceReprintBody: s.invoiceReprintBodySchema, SignatureReprintBody: s.signatureReprintBodySchema, CallbackBody: s.callbackBodySchema }, 'input'),
+    ...registryOf({ Operation: s.operationRecordSchema, AuditEntry: s.auditEntrySchema, OperationWithAudit: s.operationViewSchema, Payment: s.paymentViewSchema, Device: s.deviceViewSchema, DeviceList: s.devicesListSchema, CallbackResult: s.callbackResultSchema, Problem: s.problemSchema }, 'output'),
+  };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'MYPAY LINK terminal orchestrator',
+      version: '1',
+      description: 'Enqueue charges, refunds and reprints on MYPAY LINK terminals; one operation per terminal at a time, followed up to a final state.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A key from API_KEYS' } }, schemas },
+    paths: {
+      '/v1/charges': enqueue('Start a charge on a terminal', 'ChargeBody', 'order_id'),
+      '/v1/refunds': enqueue('Refund (part of) a charge', 'RefundBody', 'refund_id', { 422: problem('Refund exceeds the refundable balance') }),
+      '/v1/reprints/invoice': enqueue('Reprint the invoice of a charge', 'InvoiceReprintBody', 'reprint_id'),
+      '/v1/reprints/signature': enqueue('Reprint the signature slip of a charge', 'SignatureReprintBody', 'reprint_id'),
+      '/v1/payments/{store_uid}/{order_id}': {
+        get: {
+          summary: 'A charge with its refunds, reprints and audit trail (secrets redacted)',
+          parameters: [
+            { name: 'store_uid', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'order_id', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+          responses: { 200: { description: 'The payment', content: json('Payment') }, 401: problem('Missing or wrong API key'), 404: problem('No such charge') },
+        },
+      },
+      '/v1/operations/{id}': {
+        get: {
+          summary: 'Any operation (charge, refund, reprint) by id, with its audit trail',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'The operation', content: json('OperationWithAudit') }, 401: problem('Missing or wrong API key'), 404: problem('No such operation') },
+        },
+      },
+      '/v1/devices': {
+        get: {
+          summary: 'Terminals: idle or busy, operation in flight, waiting count, last answer',
+          parameters: [
+            { name: 'store_uid', in: 'query', required: false, schema: { type: 'string' } },
+            { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } },
+          ],
+          responses: { 200: { description: 'Terminals, most recently used first', content: json('DeviceList') }, 400: problem('Bad query'), 401: problem('Missing or wrong API key') },
+        },
+      },
+      '/v1/callbacks/mypay': {
+        post: {
+          summary: "The gateway's result callback (回報): a hint to query the order now; never changes a state by itself",
+          security: [],
+          parameters: [{ name: 'store_uid', in: 'query', required: false, schema: { type: 'string' }, description: 'Which store the callback is for; else every configured store is tried' }],
+          requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: ref('CallbackBody') }, 'application/json': { schema: ref('CallbackBody') } } },
+          responses: { 200: { description: 'What the hint did', content: json('CallbackResult') }, 400: problem('No order_id'), 415: problem('Neither form nor JSON') },
+        },
+      },
+      '/healthz': { get: { summary: 'The process answers', security: [], responses: { 200: { description: 'ok' } } } },
+      '/readyz': { get: { summary: 'Redis answers and in-process workers run', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'not ready' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text exposition format', content: { 'text/plain': {} } } } } },
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * `POST /v1/charges`, `/v1/refunds`, `/v1/reprints/invoice`, `/v1/reprints/signature` → 202 with the
+ * operation record (the core's idempotency decides created vs replayed), and `GET /v1/operations/:id`.
+ */
+import { Router, type Request, type Response } from 'express';
+import type { ChargeRequestInput } from '../../domain/schemas/requests/charge.js';
+import type { EnqueueResult, InvoiceReprintInput, RefundInput, SignatureReprintInput } from '../../producers/index.js';
+import { bodyObject } from '../body.js';
+import type { ApiOptions } from '../deps.js';
+import { applyIdempotencyKey, idempotencyKey } from '../idempotency.js';
+import { HttpProblem } from '../problem.js';
+import { withStore } from '../stores.js';
+import { noteRelated } from '../views/related.js';
+import { operationView } from '../views/payment.js';
+import { redactDeep } from '../redact.js';
+
+export function operationRoutes(api: ApiOptions): Router {
+  const { core, producer, stores } = api;
+  const router = Router();
+
+  const input = (req: Request, keyField: string) =>
+    withStore(applyIdempotencyKey(bodyObject(req.body), keyField, idempotencyKey(req)), stores);
+
+  async function reply(res: Response, result: EnqueueResult): Promise<void> {
+    const op = result.operation;
+    if (op.kind !== 'charge') await noteRelated(core, op.charge_id, op.id);
+    res
+      .status(202)
+      .location(op.kind === 'charge' ? `/v1/payments/${encodeURIComponent(op.store_uid)}/${encodeURIComponent(op.order_id ?? '')}` : `/v1/operations/${encodeURIComponent(op.id)}`)
+      .set('Idempotent-Replayed', result.created ? 'false' : 'true')
+      .json({ ...op, request: redactDeep(op.request) });
+  }
+
+  router.post('/charges', async (req, res) => {
+    await reply(res, await producer.enqueueCharge(input(req, 'order_id') as ChargeRequestInput));
+  });
+  router.post('/refunds', async (req, res) => {
+    await reply(res, await producer.enqueueRefund(input(req, 'refund_id') as RefundInput));
+  });
+  router.post('/reprints/invoice', async (req, res) => {
+    await reply(res, await producer.enqueueInvoiceReprint(input(req, 'reprint_id') as InvoiceReprintInput));
+  });
+  router.post('/reprints/signature', async (req, res) => {
+    await reply(res, await producer.enqueueSignatureReprint(input(req, 'reprint_id') as SignatureReprintInput));
+  });
+
+  router.get('/operations/:id', async (req, res) => {
+    const op = await core.store.get(req.params.id);
+    if (!op || !stores.includes(op.store)) throw new HttpProblem(404, 'not_found', 'Not found', [{ field: 'id', message: 'no such operation' }]);
+    res.json(await operationView(core, op));
+  });
+  return router;
+}

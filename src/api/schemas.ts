@@ -1,0 +1,116 @@
+/**
+ * The HTTP API's bodies and answers as zod schemas. Request bodies reuse the domain's and the
+ * producers' schemas (the ones that actually validate); answers are described here and checked
+ * against real answers by the API tests, so the OpenAPI document cannot drift from what is served.
+ */
+import { z } from 'zod';
+import { chargeRequestObject } from '../domain/schemas/requests/charge.js';
+import { OPERATION_KINDS, OPERATION_STATES } from '../domain/operation/states.js';
+import { invoiceReprintInputSchema, refundInputSchema, signatureReprintInputSchema } from '../producers/operations.producer.js';
+import { refundCompleteCallbackSchema, transactionCompleteCallbackSchema } from '../domain/schemas/answers/callbacks.js';
+
+const storeNote = 'optional when exactly one store is configured';
+
+/** `POST /v1/charges`: the spec's 『銷售系統發動交易』 payload; `order_id` may come from `Idempotency-Key`. */
+export const chargeBodySchema = chargeRequestObject
+  .partial({ store_uid: true, order_id: true })
+  .meta({ description: `The spec's charge payload (api/postransaction). store_uid ${storeNote}; order_id is the idempotency key and may be given as the Idempotency-Key header instead.` });
+
+export const refundBodySchema = refundInputSchema
+  .partial({ store_uid: true, refund_id: true })
+  .meta({ description: `A refund of a charge, named by order_id (ours) or uid + key. refund_id is the idempotency key (or the Idempotency-Key header). store_uid ${storeNote}.` });
+
+export const invoiceReprintBodySchema = invoiceReprintInputSchema
+  .partial({ store_uid: true })
+  .meta({ description: `Reprint the invoice of a charge (api/posreprintinvoice). reprint_id (or Idempotency-Key) makes a retry print once. store_uid ${storeNote}.` });
+
+export const signatureReprintBodySchema = signatureReprintInputSchema
+  .partial({ store_uid: true })
+  .meta({ description: `Reprint the signature slip of a charge (api/posreprintsignature). store_uid ${storeNote}.` });
+
+export const callbackBodySchema = z
+  .union([transactionCompleteCallbackSchema, refundCompleteCallbackSchema])
+  .meta({ description: "The gateway's 回報 fields (『交易完成回傳資訊』, 『非即時交易回傳資訊』, 『訂單確認回傳資訊』, 『退款完成回傳資訊』), form-urlencoded or JSON. Only order_id (and refund_uid) are used: as a hint to query now." });
+
+const iso = z.string().meta({ format: 'date-time' });
+
+export const operationRecordSchema = z
+  .object({
+    id: z.string().meta({ description: 'Operation id: <kind>.<store_uid>.<idempotency key>' }),
+    kind: z.enum(OPERATION_KINDS),
+    state: z.enum(OPERATION_STATES).meta({ description: 'Closed union; final states: paid (prc 250/600), partially_refunded, refunded, cancelled, needs_review (290), declined (300), abandoned (A0002), data_error (100), rejected (B500), failed, printed, unresolved' }),
+    lane: z.enum(['live', 'bulk']),
+    store_uid: z.string(),
+    device_name: z.string(),
+    order_id: z.string().optional(),
+    cost: z.number().int().optional(),
+    uid: z.string().optional(),
+    key: z.literal('[redacted]').optional(),
+    prc: z.string().optional(),
+    message: z.string().optional(),
+    charge_id: z.string().optional(),
+    reference: z.string().optional(),
+    batch_id: z.string().optional(),
+    refund_uid: z.string().optional(),
+    refunded_amount: z.number().int().optional(),
+    reserved_amount: z.number().int().optional(),
+    posts: z.number().int(),
+    resends: z.number().int(),
+    polls: z.number().int(),
+    unknown_prc: z.string().optional(),
+    request: z.record(z.string(), z.unknown()).meta({ description: 'The payload as sent to the gateway, secrets redacted' }),
+    created_at: iso,
+    updated_at: iso,
+    sent_at: iso.optional(),
+    accepted_at: iso.optional(),
+    released_at: iso.optional(),
+    finished_at: iso.optional(),
+  });
+
+export const auditEntrySchema = z
+  .object({ id: z.string(), at: iso, event: z.string(), data: z.unknown() })
+  .meta({ description: 'One request sent or answer received (secrets redacted)' });
+
+export const operationViewSchema = operationRecordSchema.extend({ audit: z.array(auditEntrySchema) });
+
+export const paymentViewSchema = operationViewSchema
+  .extend({ refunds: z.array(operationRecordSchema), reprints: z.array(operationRecordSchema) });
+
+export const deviceViewSchema = z
+  .object({
+    store_uid: z.string(),
+    device_name: z.string(),
+    status: z.enum(['idle', 'busy']),
+    in_flight: z
+      .object({ id: z.string(), kind: z.enum(OPERATION_KINDS).optional(), state: z.enum(OPERATION_STATES).optional(), order_id: z.string().optional(), cost: z.number().int().optional() })
+      .nullable(),
+    lease_expires_at: iso.nullable(),
+    waiting: z.number().int(),
+    next_in_line: z.array(z.string()),
+    last_answer_at: iso.nullable(),
+    last_answer_code: z.string().nullable(),
+  });
+
+export const devicesListSchema = z.object({ devices: z.array(deviceViewSchema), offset: z.number().int(), limit: z.number().int() });
+
+export const devicesQuerySchema = z.strictObject({
+  store_uid: z.string().min(1).optional(),
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+export const callbackResultSchema = z.object({
+  result: z.enum(['queried', 'unknown_order', 'not_followed_up']),
+  store_uid: z.string().optional(),
+  order_id: z.string(),
+});
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })),
+  });

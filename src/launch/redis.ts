@@ -1,0 +1,30 @@
+/**
+ * Which Redis `npm start` uses (DESIGN.md §4): `REDIS_URL`; else a server already answering on
+ * 127.0.0.1:6379; else a `redis-server` started here with AOF in `REDIS_DATA_DIR` (so the demo's
+ * payments survive a restart, §3.4), stopped with the process.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Env } from '../config/config.js';
+import { ConfigError } from '../config/config.js';
+import { portAnswers, startLocalRedis } from '../redis/local-server.js';
+
+export interface ResolvedRedis {
+  url: string;
+  source: 'REDIS_URL' | 'existing 127.0.0.1:6379' | 'started redis-server';
+  /** AOF directory when started here. */
+  dir?: string;
+  stop(): Promise<void>;
+}
+
+export async function resolveRedis(env: Env, logger: Logger, opts: { mayStart: boolean }): Promise<ResolvedRedis> {
+  if (env.REDIS_URL) return { url: env.REDIS_URL, source: 'REDIS_URL', stop: async () => {} };
+  if (!opts.mayStart) throw new ConfigError('REDIS_URL is required for `npm run api` / `npm run worker` (only `npm start` finds or starts a Redis itself)');
+  if (await portAnswers(6379)) return { url: 'redis://127.0.0.1:6379', source: 'existing 127.0.0.1:6379', stop: async () => {} };
+  const dir = resolve(env.REDIS_DATA_DIR);
+  mkdirSync(dir, { recursive: true });
+  const local = await startLocalRedis({ dir, appendOnly: true });
+  logger.info({ url: local.url, dir }, 'started redis-server (AOF on)');
+  return { url: local.url, source: 'started redis-server', dir, stop: () => local.stop() };
+}

@@ -1,0 +1,40 @@
+/**
+ * Demo mode (`MYPAY_URL` unset): the bundled simulator runs in this process on `SIM_PORT` with the
+ * `SIM_*` settings (default 10 terminals, 1.5 s per operation), and the gateway client points at it.
+ */
+import type { Logger } from 'pino';
+import type { Env, StoreCredentials } from '../config/config.js';
+import { createSimulator, type Simulator } from '../simulator/index.js';
+import { DEFAULT_STORES } from '../simulator/stores.js';
+
+export interface BundledSimulator {
+  sim: Simulator;
+  /** The environment with `SIM_PORT` (and `MYPAY_CA_FILE` with TLS) set to what the simulator got. */
+  env: Env;
+}
+
+export async function startBundledSimulator(env: Env, stores: StoreCredentials[], logger: Logger): Promise<BundledSimulator> {
+  const all = [...stores, ...DEFAULT_STORES].filter((s, i, a) => a.findIndex((o) => o.store_uid === s.store_uid) === i);
+  const options = {
+    host: '127.0.0.1',
+    tls: env.SIM_TLS === '1',
+    caFile: env.SIM_CA_FILE,
+    devices: env.SIM_DEVICES,
+    serviceMs: env.SIM_SERVICE_JITTER_MS > 0 ? { minMs: env.SIM_SERVICE_MS, maxMs: env.SIM_SERVICE_MS + env.SIM_SERVICE_JITTER_MS } : env.SIM_SERVICE_MS,
+    printMs: env.SIM_PRINT_MS,
+    followUpMs: env.SIM_FOLLOW_UP_MS,
+    journalSize: env.SIM_JOURNAL_SIZE,
+    callbackUrl: env.SIM_CALLBACK_URL,
+    stores: all.map((s) => ({ store_uid: s.store_uid, key: s.key })),
+  };
+  let sim: Simulator;
+  try {
+    sim = await createSimulator({ ...options, port: env.SIM_PORT });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    // Another simulator (or anything) holds SIM_PORT: the bundled one needs no fixed port.
+    logger.warn({ port: env.SIM_PORT }, 'SIM_PORT is in use; the bundled simulator takes a free port');
+    sim = await createSimulator({ ...options, port: 0 });
+  }
+  return { sim, env: { ...env, SIM_PORT: sim.port, ...(sim.caPath ? { MYPAY_CA_FILE: sim.caPath } : {}) } };
+}

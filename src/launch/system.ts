@@ -1,0 +1,127 @@
+/**
+ * Starts one role of the system in this process:
+ * - `all` (`npm start`): API + Bull Board + workers; finds or starts Redis; bundled simulator and
+ *   generated credentials in demo mode (no `MYPAY_URL`); optional demo traffic (`DEMO=1`).
+ * - `api` (`npm run api`): API + Bull Board only.
+ * - `worker` (`npm run worker`): workers + lease sweeper, with /healthz, /readyz and /metrics on
+ *   `METRICS_PORT` (this is why it does not reuse app/worker-process.ts, which has no metrics hook).
+ * `close()` stops in reverse order: traffic, HTTP, workers (running jobs finish), Redis clients,
+ * simulator, the Redis server it started.
+ */
+import type { Logger } from 'pino';
+import type { Env } from '../config/config.js';
+import { createApiApp } from '../api/app.js';
+import { BOARD_PATH } from '../api/board.js';
+import { createAppRuntime, type AppRuntime } from '../app/runtime.js';
+import { createMetrics } from '../metrics/index.js';
+import { createProducer } from '../producers/index.js';
+import { deviceNames, type Simulator } from '../simulator/index.js';
+import { startWorkers, type WorkerRuntime } from '../workers/runtime.js';
+import { startTraffic, type Traffic } from '../demo/traffic.js';
+import { resolveCredentials, type Credentials } from './credentials.js';
+import { listen, type Listening } from './listen.js';
+import { createOpsApp } from './ops-server.js';
+import { resolveRedis, type ResolvedRedis } from './redis.js';
+import { startBundledSimulator } from './simulator.js';
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface System {
+  role: Role;
+  /** No `MYPAY_URL`: the bundled simulator is the gateway. */
+  demo: boolean;
+  redis: ResolvedRedis;
+  runtime: AppRuntime;
+  /** The API (all/api) or the worker's ops server. */
+  http?: Listening;
+  credentials?: Credentials;
+  sim?: Simulator;
+  workers?: WorkerRuntime;
+  traffic?: Traffic;
+  urls: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startSystem(role: Role, env: Env, logger: Logger): Promise<System> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch((err: Error) => logger.error({ err: err.message }, 'shutdown step failed'));
+  };
+  try {
+    return await start(role, env, logger, closers, close);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function start(role: Role, env0: Env, logger: Logger, closers: (() => Promise<void>)[], close: () => Promise<void>): Promise<System> {
+  const demo = env0.MYPAY_URL === undefined;
+  const credentials = role === 'worker' ? undefined : resolveCredentials(env0, demo);
+  const redis = await resolveRedis(env0, logger, { mayStart: role === 'all' });
+  closers.push(() => redis.stop());
+  let env = env0;
+  let sim: Simulator | undefined;
+  if (demo && role === 'all') {
+    const bundled = await startBundledSimulator(env0, [], logger);
+    sim = bundled.sim;
+    env = bundled.env;
+    closers.push(() => bundled.sim.close());
+  }
+  const runtime = createAppRuntime(env, redis.url, logger);
+  closers.push(() => runtime.close());
+  const metrics = createMetrics(runtime.core);
+  const urls: Record<string, string> = {};
+  let workers: WorkerRuntime | undefined;
+  if (role !== 'api') {
+    const w = startWorkers(runtime.workerContext(metrics.onEvent), { concurrency: env.WORKER_CONCURRENCY });
+    workers = w;
+    closers.push(() => w.close());
+  }
+  let http: Listening | undefined;
+  if (role === 'worker') {
+    if (env.METRICS_PORT > 0) {
+      http = await listen(createOpsApp(runtime.core, metrics, workers!, logger), env.METRICS_PORT, env.HOST);
+      urls.metrics = `${http.url}/metrics`;
+    }
+  } else {
+    const app = createApiApp({
+      core: runtime.core,
+      producer: createProducer(runtime.core),
+      stores: runtime.stores.map((s) => s.store_uid),
+      apiKeys: credentials!.apiKeys,
+      admin: credentials!.admin,
+      bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
+      boardReadOnly: env.BULL_BOARD_READ_ONLY === '1',
+      metrics,
+      workers,
+      logger,
+    });
+    http = await listen(app, env.PORT, env.HOST);
+    Object.assign(urls, { api: `${http.url}/v1`, dashboard: `${http.url}${BOARD_PATH}`, openapi: `${http.url}/v1/openapi.json`, metrics: `${http.url}/metrics` });
+  }
+  if (http) {
+    const h = http;
+    closers.push(() => h.close());
+  }
+  if (sim) {
+    urls.simulator = sim.origin;
+    // The demo's simulator reports results back to us, so the callback-as-hint path runs too.
+    if (!env.SIM_CALLBACK_URL && http) sim.configureCallbacks({ url: `${http.url}/v1/callbacks/mypay` });
+  }
+  let traffic: Traffic | undefined;
+  if (env.DEMO === '1' && http && credentials) {
+    const t = startTraffic({
+      apiUrl: http.url,
+      apiKey: credentials.apiKeys[0]!,
+      storeUid: runtime.stores[0]!.store_uid,
+      devices: deviceNames(env.SIM_DEVICES),
+      ratePerSecond: env.DEMO_RATE,
+      simOrigin: sim?.origin,
+      logger: logger.child({ component: 'demo' }),
+    });
+    traffic = t;
+    closers.push(() => t.stop());
+  }
+  return { role, demo, redis, runtime, http, credentials, sim, workers, traffic, urls, close };
+}

@@ -1,0 +1,97 @@
+/**
+ * Prometheus metrics (prom-client), one registry per process so tests can run several apps side by
+ * side. Two sources:
+ * - Redis, read at scrape time (the same in every process): queue depths, busy terminals, waiting
+ *   operations;
+ * - the workers' `onEvent` hook (counts of this process; Prometheus sums processes): operations by
+ *   final state, gateway latency, unknown outcomes, unresolved operations, polls, lease recoveries.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Core } from '../queues/core.js';
+import type { WorkerEvent } from '../workers/context.js';
+
+const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly contentType: string;
+  /** Pass to `workerContext(onEvent)`. */
+  onEvent(event: WorkerEvent): void;
+  render(): Promise<string>;
+}
+
+export interface MetricsOptions {
+  /** Node.js process metrics (CPU, memory, event loop). Default true. */
+  processMetrics?: boolean;
+}
+
+export function createMetrics(core: Core, options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: 'mypay' });
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'mypay_' });
+  const registers = [registry];
+
+  new Gauge({
+    name: 'mypay_queue_jobs',
+    help: 'BullMQ jobs per queue and state (read from Redis at scrape time)',
+    labelNames: ['queue', 'state'],
+    registers,
+    async collect() {
+      for (const q of [core.deviceQueue, core.statusQueue]) {
+        const counts = await q.getJobCounts(...JOB_STATES).catch(() => null);
+        if (!counts) continue;
+        for (const s of JOB_STATES) this.set({ queue: q.name, state: s }, counts[s] ?? 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'mypay_terminals_busy',
+    help: 'Terminals holding an operation (a lease) right now',
+    registers,
+    async collect() {
+      const n = await core.redis.zcard(core.store.keys.leases).catch(() => null);
+      if (n !== null) this.set(n);
+    },
+  });
+  const finals = new Counter({ name: 'mypay_operations_final_total', help: 'Operations that reached a final state, by kind and state', labelNames: ['kind', 'state'], registers });
+  const latency = new Histogram({
+    name: 'mypay_gateway_request_duration_seconds',
+    help: 'Gateway round trip per command and outcome (B200, or the error kind)',
+    labelNames: ['command', 'outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 15, 30],
+    registers,
+  });
+  const posts = new Counter({ name: 'mypay_gateway_posts_total', help: 'Operation POSTs to the gateway by command and outcome', labelNames: ['command', 'outcome'], registers });
+  const unknown = new Counter({ name: 'mypay_unknown_outcomes_total', help: 'POSTs whose outcome was unknown (timeout, reset, 5xx): followed up by query, never blindly resent', labelNames: ['kind'], registers });
+  const unresolved = new Counter({ name: 'mypay_operations_unresolved_total', help: 'Operations that ended unresolved (manual review needed)', labelNames: ['kind'], registers });
+  const polls = new Counter({ name: 'mypay_status_polls_total', help: 'querydirect follow-ups by prc answered (none = order not found)', labelNames: ['kind', 'prc'], registers });
+  const recovered = new Counter({ name: 'mypay_lease_recoveries_total', help: 'Expired terminal leases taken over by the sweeper', registers });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    onEvent(e) {
+      switch (e.type) {
+        case 'post':
+          posts.inc({ command: e.cmd, outcome: e.outcome });
+          if (e.latencyMs !== undefined) latency.observe({ command: e.cmd, outcome: e.outcome }, e.latencyMs / 1000);
+          break;
+        case 'poll':
+          polls.inc({ kind: e.op.kind, prc: e.prc });
+          if (e.latencyMs !== undefined) latency.observe({ command: 'api/querydirect', outcome: 'B200' }, e.latencyMs / 1000);
+          break;
+        case 'final':
+          finals.inc({ kind: e.op.kind, state: e.state });
+          if (e.state === 'unresolved') unresolved.inc({ kind: e.op.kind });
+          break;
+        case 'unknown_outcome':
+          unknown.inc({ kind: e.op.kind });
+          break;
+        case 'recovered':
+          recovered.inc();
+          break;
+      }
+    },
+    render: () => registry.metrics(),
+  };
+}
