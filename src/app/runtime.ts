@@ -14,6 +14,7 @@ import type { WorkerContext, WorkerEvent } from '../workers/context.js';
 export function settingsFromEnv(env: Env): SettingsInput {
   return {
     leaseMs: env.LEASE_MS,
+    sweepIntervalMs: env.SWEEP_INTERVAL_MS,
     retryDeadlineMs: env.RETRY_DEADLINE_MS,
     printCooldownMs: env.PRINT_COOLDOWN_MS,
     maxResends: env.MAX_RESENDS,

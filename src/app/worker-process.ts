@@ -3,6 +3,8 @@
  * SIGTERM/SIGINT (running jobs finish; a job cut off mid-POST is recovered as `unknown` elsewhere).
  * `npm run worker` in production; also spawned by the multi-process tests.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createLogger, loadEnv } from '../config/index.js';
 import { startWorkers } from '../workers/runtime.js';
 import { createAppRuntime } from './runtime.js';
@@ -13,7 +15,11 @@ export async function runWorkerProcess(): Promise<void> {
   if (!redisUrl) throw new Error('REDIS_URL is required for a worker process');
   const logger = createLogger(env.LOG_LEVEL);
   const app = createAppRuntime(env, redisUrl, logger);
-  const workers = startWorkers(app.workerContext(), { concurrency: env.WORKER_CONCURRENCY });
+  const workers = startWorkers(app.workerContext(), {
+    concurrency: env.WORKER_CONCURRENCY,
+    lockDurationMs: env.WORKER_LOCK_MS,
+    stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  });
   logger.info({ concurrency: env.WORKER_CONCURRENCY, pid: process.pid }, 'workers started');
   let stopping = false;
   const stop = async (signal: string) => {
@@ -28,7 +34,7 @@ export async function runWorkerProcess(): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   runWorkerProcess().catch((err: Error) => {
     console.error(err.message);
     process.exit(1);

@@ -64,6 +64,12 @@ export const envSchema = z.object({
   /** BullMQ/key prefix; every key carries the hash tag `{prefix}` for Redis Cluster. Default `mypay`. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('mypay'),
   WORKER_CONCURRENCY: int(50),
+  /** BullMQ job lock: a worker that stops renewing it for this long loses the job to another (ms). Default 30 000. */
+  WORKER_LOCK_MS: int(30_000),
+  /** BullMQ stalled-job check interval (ms). Default 30 000. */
+  WORKER_STALLED_INTERVAL_MS: int(30_000),
+  /** Lease sweeper interval (ms). Default 5 000. */
+  SWEEP_INTERVAL_MS: int(5_000),
   /** Lease expiry on top of what an operation is known to need (ms). Default 30 000. */
   LEASE_MS: int(30_000),
   /** Terminal offline/busy: keep retrying at the head of its line this long (ms). Default 120 000. */

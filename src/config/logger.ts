@@ -12,6 +12,6 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(level = 'info', destination?: DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'mypay' } }, destination);
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'mypay' } }, destination);
 }
 export type { Logger };

@@ -5,6 +5,8 @@
  * (never retryable, surfaced to a person).
  *
  * Decisions:
+ * - duplicate_order first: 訂單編號「X」已存在 — the gateway already has this order, so an earlier POST
+ *   of ours did arrive: for a charge this is "outcome unknown, ask by query", never a rejection.
  * - offline first: 未連線 / 離線 / 斷線 / 未上線 (the message also names a 設備, which must not fall
  *   through to a device-data rule).
  * - busy: 忙碌 / 交易中 / 處理中 / 使用中 / 執行中 / 進行中 / 尚未完成 — the terminal is doing another
@@ -18,6 +20,8 @@
 import type { RejectionReason } from './errors.js';
 
 const RULES: ReadonlyArray<readonly [RejectionReason, RegExp]> = [
+  // The order_id is already known to the gateway (a resend of a charge whose first POST did arrive).
+  ['duplicate_order', /(訂單|order)[^,,。]*(已存在|重複|already\s+exists|duplicate)/i],
   ['terminal_offline', /未連線|離線|斷線|未上線|不在線|offline|not\s+connected/i],
   ['terminal_busy', /忙碌|交易中|處理中|使用中|執行中|進行中|尚未完成|busy|in\s+progress/i],
   [

@@ -77,7 +77,7 @@ export class GatewayOutcomeUnknownError extends GatewayError {
   }
 }
 
-export type RejectionReason = 'terminal_offline' | 'terminal_busy' | 'invalid_data' | 'unknown_store' | 'other';
+export type RejectionReason = 'terminal_offline' | 'terminal_busy' | 'duplicate_order' | 'invalid_data' | 'unknown_store' | 'other';
 
 /**
  * A `B500` answer. The gateway did not process the request, so `retryable` is true where a later

@@ -44,6 +44,8 @@ export const storedOperationSchema = z.object({
   sent: optNum,
   first_sent: optNum,
   accepted: optNum,
+  /** When the last POST's outcome became unknown (answer timeout, reset, …). */
+  unknown_at: optNum,
   deadline: optNum,
   released: optNum,
   finished: optNum,

@@ -150,10 +150,12 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       await job.log(`retrying in ${delay} ms (holding its place at the head of ${op.device}'s line)`);
       return sleep(job, token, delay);
     }
-    if (err instanceof GatewayRejectedError) {
+    if (err instanceof GatewayRejectedError && !(err.reason === 'duplicate_order' && op.kind === 'charge')) {
       await finishOperation(ctx, op, 'rejected', { msg: err.gatewayMessage });
       return 'rejected';
     }
+    // Below: the gateway may have acted — outcome_unknown, bad_answer, or a charge whose order_id the
+    // gateway already knows (an earlier POST of ours arrived after all): only a query can tell.
     // outcome_unknown or bad_answer: the gateway may have acted.
     if (op.kind === 'reprint_invoice' || op.kind === 'reprint_signature') {
       return printed(job, token, op, 'unresolved', `reprint outcome unknown (${err.message}); check the terminal's printer`);
@@ -164,7 +166,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
 
   async function markUnknown(op: StoredOperation, why: string, log: Logger): Promise<void> {
     const now = core.now();
-    const moved = await core.store.transition(op, 'unknown', { expect: ['sending'], now, fields: { msg: why } });
+    const moved = await core.store.transition(op, 'unknown', { expect: ['sending'], now, fields: { msg: why, unknown_at: now } });
     if (!moved.ok) return;
     log.warn({ why }, 'outcome unknown; following up by query before any resend');
     ctx.onEvent?.({ type: 'unknown_outcome', op });

@@ -14,6 +14,10 @@ export interface WorkerRuntimeOptions {
   concurrency?: number;
   /** Start the lease sweeper. Default true. */
   sweeper?: boolean;
+  /** BullMQ lock duration: how long a silent worker keeps a job. Default 30 000 ms. */
+  lockDurationMs?: number;
+  /** BullMQ stalled-job check interval. Default 30 000 ms. */
+  stalledIntervalMs?: number;
 }
 
 export interface WorkerRuntime {
@@ -33,6 +37,8 @@ export function startWorkers(ctx: WorkerContext, options: WorkerRuntimeOptions =
     // Reruns are safe (the record's state decides what a rerun does), so a stalled job is always
     // retried rather than failed after one stall.
     maxStalledCount: 100,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
   };
   const device = new Worker<OperationJob>(QUEUES.device, createDeviceProcessor(ctx), common);
   const status = new Worker<OperationJob>(QUEUES.status, createStatusProcessor(ctx), common);

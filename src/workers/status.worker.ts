@@ -4,7 +4,7 @@
  *
  * Resend rule for an unknown outcome (DESIGN.md §3.2): a charge or refund whose POST may have been
  * lost is re-sent — with the same `order_id` — only when a query made at least one terminal window
- * after the last POST shows the gateway does not know it, and at most `maxResends` times; each
+ * after we stopped waiting for the last POST's answer shows the gateway does not know it, and at most `maxResends` times; each
  * resend restarts the window, so there is at most one resend per window.
  *
  * The terminal is handed on when the operation is final, or earlier when it is known to be free:
@@ -38,6 +38,9 @@ export function createStatusProcessor(ctx: WorkerContext) {
     const log = ctx.logger.child({ queue: 'status', jobId: job.id, store: op.store, device: op.device, orderId: op.order_id, opId });
     const now = core.now();
     const sinceSend = now - (op.sent ?? op.created);
+    // The resend clock starts when we stopped waiting for the answer, not at the POST: a request
+    // can still be on its way (or queued at the gateway) while we time out.
+    const sinceUnknown = now - Math.max(op.sent ?? op.created, op.unknown_at ?? 0);
     const key = ctx.merchantKey(op.store);
     let outcome: Outcome | null = null;
     if (key && op.order_id) {
@@ -77,7 +80,7 @@ export function createStatusProcessor(ctx: WorkerContext) {
       if (outcome.unknownPrc) log.warn({ prc: outcome.prc }, 'prc not in the spec table: kept pending, flagged for review');
     }
 
-    if (outcome?.type === 'not_found' && op.state === 'unknown' && sinceSend >= poll.terminalWindowMs) {
+    if (outcome?.type === 'not_found' && op.state === 'unknown' && sinceUnknown >= poll.terminalWindowMs) {
       // The gateway does not know the order a whole terminal window after the POST: it never got it.
       if ((op.resends ?? 0) < core.settings.maxResends) {
         assertTransition(op.state, 'retry_wait');

@@ -9,6 +9,7 @@ describe('classifyRejection (B500 msg → reason)', () => {
     ['設備「A01」忙碌中,請稍後再試', 'terminal_busy'],
     ['設備「A01」交易中', 'terminal_busy'],
     ['前一筆交易處理中', 'terminal_busy'],
+    ['訂單編號「123」已存在,請勿重複發動交易', 'duplicate_order'],
     ['商務代號不存在', 'unknown_store'],
     ['查無特約商店', 'unknown_store'],
     ['資料解密失敗', 'unknown_store'],
