@@ -68,6 +68,12 @@ export const signatureReprintInputSchema = chargeRefSchema.extend({
 }).strict();
 export type SignatureReprintInput = z.input<typeof signatureReprintInputSchema>;
 
+export interface OrderView {
+  payment: OperationRecord;
+  refunds: OperationRecord[];
+  reprints: OperationRecord[];
+}
+
 export interface ProducerOptions extends CoreOptions {
   /** Store uids this producer may enqueue for (configured merchants). Unset: any. */
   stores?: readonly string[];
@@ -80,8 +86,10 @@ export interface Producer {
   enqueueInvoiceReprint(input: InvoiceReprintInput): Promise<EnqueueResult>;
   enqueueSignatureReprint(input: SignatureReprintInput): Promise<EnqueueResult>;
   getOperation(id: string): Promise<OperationRecord | null>;
-  /** The charge record of an order, with its refunds' ids (look-up by order). */
+  /** The charge record of an order (look-up by order). */
   getPayment(storeUid: string, orderId: string): Promise<OperationRecord | null>;
+  /** The charge of an order with its refunds and reprints, oldest first. */
+  getOrder(storeUid: string, orderId: string): Promise<OrderView | null>;
   close(): Promise<void>;
 }
 
@@ -142,6 +150,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
         items: inp.items, invoice_state: inp.invoice_state, receipt_type: inp.receipt_type,
       });
       const cost = amountValue(req.cost);
+      if (req.items && t.charge) checkRefundItemNames(req.items, t.charge);
       const { key: _key, ...stored } = req;
       return enqueueOperation(core, {
         id: operationId('refund', inp.store_uid, inp.refund_id),
@@ -150,6 +159,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
         store: inp.store_uid,
         device: t.device,
         reserveOn: t.charge ? { chargeId: t.charge.id, amount: cost } : undefined,
+        parent: t.charge?.id,
         fields: {
           kind: 'refund', order_id: t.orderId, cost, uid: t.uid, key: t.key, req: JSON.stringify(stored),
           charge: t.charge?.id, ref: inp.refund_id, batch: inp.batch_id, order_cost: t.orderCost,
@@ -170,6 +180,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
         lane: 'live',
         store: inp.store_uid,
         device: t.device,
+        parent: t.charge?.id,
         fields: { kind: 'reprint_invoice', order_id: t.orderId, uid: t.uid, key: t.key, req: JSON.stringify(stored), charge: t.charge?.id, ref },
       }, 'reprint_id');
     },
@@ -187,6 +198,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
         lane: 'live',
         store: inp.store_uid,
         device: t.device,
+        parent: t.charge?.id,
         fields: { kind: 'reprint_signature', order_id: t.orderId, uid: t.uid, key: t.key, req: JSON.stringify(stored), charge: t.charge?.id, ref },
       }, 'reprint_id');
     },
@@ -201,6 +213,25 @@ export function createProducer(options: ProducerOptions | Core): Producer {
       return op ? toRecord(op) : null;
     },
 
+    async getOrder(storeUid, orderId) {
+      const charge = await core.store.get(operationId('charge', storeUid, orderId));
+      if (!charge) return null;
+      const children = (await core.store.getMany(await core.store.children(charge.id)))
+        .filter((c): c is StoredOperation => c !== null)
+        .sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : 1))
+        .map(toRecord);
+      return { payment: toRecord(charge), refunds: children.filter((c) => c.kind === 'refund'), reprints: children.filter((c) => c.kind !== 'refund') };
+    },
+
     close: () => core.close(),
   };
+}
+
+/** 「退款項目之項目名稱必須和交易時之產品項目名稱相同」: refund items must be items of the charge. */
+function checkRefundItemNames(items: readonly { name: string }[], charge: StoredOperation): void {
+  const charged = (JSON.parse(charge.req) as { items?: { name: string }[] }).items;
+  if (!charged) return;
+  const names = new Set(charged.map((i) => i.name));
+  const i = items.findIndex((it) => !names.has(it.name));
+  if (i >= 0) throw fieldError(`items.${i}.name`, `"${items[i]!.name}" is not an item of the charge`);
 }

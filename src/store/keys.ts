@@ -13,6 +13,7 @@
  * | {tag}:dev:<store>|<device>       | hash   | last answer time / code per terminal                     |
  * | {tag}:uid:<store>:<uid>          | string | charge op id by gateway uid (refunds by uid)            |
  * | {tag}:claimed:<chargeOpId>       | set    | refund uids already matched to our refunds              |
+ * | {tag}:children:<chargeOpId>      | set    | refund and reprint op ids of a charge (look-up by order)|
  * | {tag}:audit:<opId>               | stream | every request sent and answer received, per operation   |
  * | {tag}:audit-dev:<store>|<device> | stream | the same events per terminal (op id + summary), capped  |
  */
@@ -36,6 +37,7 @@ export function keysFor(tag: string) {
     device: (member: string) => `${p}:dev:${member}`,
     uid: (store: string, uid: string) => `${p}:uid:${store}:${uid}`,
     claimed: (chargeOpId: string) => `${p}:claimed:${chargeOpId}`,
+    children: (chargeOpId: string) => `${p}:children:${chargeOpId}`,
     audit: (opId: string) => `${p}:audit:${opId}`,
     auditDevice: (member: string) => `${p}:audit-dev:${member}`,
   };

@@ -3,7 +3,7 @@
  * one Lua script (./lua, headers list KEYS / ARGV / returns).
  */
 import type { Redis, Cluster } from 'ioredis';
-import type { OperationState } from '../domain/operation/states.js';
+import { isFinalState, type OperationState } from '../domain/operation/states.js';
 import { defineScripts } from './scripts.js';
 import { keysFor, terminalMember, type Keys } from './keys.js';
 import { storedOperationSchema, type StoredOperation } from './record.js';
@@ -24,6 +24,8 @@ export interface CreateOperation {
   device: string;
   /** Charge op id whose refundable balance this refund reserves (refunds of charges we know). */
   reserveOn?: { chargeId: string; amount: number };
+  /** Charge op id this refund/reprint belongs to (indexed for look-ups by order). */
+  parent?: string;
   fields: Fields;
 }
 
@@ -77,8 +79,9 @@ export class OperationStore {
     const member = terminalMember(c.store, c.device);
     const k = this.keys;
     const chargeKey = c.reserveOn ? k.op(c.reserveOn.chargeId) : k.op(c.id);
+    const childrenKey = c.parent ? k.children(c.parent) : k.op(c.id);
     const [status, value] = await this.redis.mypayEnqueue(
-      k.op(c.id), k.mailboxLive(member), k.mailboxBulk(member), k.lease(member), k.leases, k.devices, chargeKey,
+      k.op(c.id), k.mailboxLive(member), k.mailboxBulk(member), k.lease(member), k.leases, k.devices, chargeKey, childrenKey,
       c.id, c.fingerprint, c.lane, now, leaseUntil, member, c.reserveOn?.amount ?? 0,
       ...flat({ ...c.fields, store: c.store, device: c.device }),
     );
@@ -129,7 +132,10 @@ export class OperationStore {
       op.id, to, opts.expect.join(','), opts.now, opts.leaseUntil ?? 0, member, opts.requireHolder ? '1' : '0', opts.incr ?? '',
       ...flat(opts.fields ?? {}),
     );
-    if (status === 'ok') return { ok: true, counter: Number(value || 0) };
+    if (status === 'ok') {
+      if (isFinalState(to)) await this.redis.pexpire(k.op(op.id), this.retentionMs);
+      return { ok: true, counter: Number(value || 0) };
+    }
     return { ok: false, reason: status === 'not_holder' ? 'not_holder' : 'stale', value: value ?? '' };
   }
 
@@ -158,6 +164,7 @@ export class OperationStore {
       const pipe = this.redis.pipeline();
       pipe.pexpire(k.op(op.id), this.retentionMs);
       pipe.pexpire(k.audit(op.id), this.retentionMs);
+      if (op.kind === 'charge') pipe.pexpire(k.children(op.id), this.retentionMs);
       await pipe.exec();
     }
     return { ok: true, next: value ? value : null };
@@ -191,6 +198,11 @@ export class OperationStore {
 
   chargeIdByUid(store: string, uid: string): Promise<string | null> {
     return this.redis.get(this.keys.uid(store, uid));
+  }
+
+  /** Refund and reprint op ids of a charge (unordered; sort by their `created`). */
+  async children(chargeId: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.children(chargeId));
   }
 
   async claimedRefundUids(chargeId: string): Promise<Set<string>> {

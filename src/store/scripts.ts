@@ -5,7 +5,7 @@ import type { Redis, Cluster, Result } from 'ioredis';
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
 export const SCRIPTS = {
-  mypayEnqueue: { numberOfKeys: 7, lua: lua('enqueue') },
+  mypayEnqueue: { numberOfKeys: 8, lua: lua('enqueue') },
   mypayTransition: { numberOfKeys: 3, lua: lua('transition') },
   mypayFinish: { numberOfKeys: 7, lua: lua('finish') },
   mypaySweep: { numberOfKeys: 1, lua: lua('sweep') },

@@ -148,3 +148,34 @@ describe('terminal lines', () => {
     expect(operationId('charge', STORE_UID, 'a:b.c')).toBe(`charge.${STORE_UID}.a%3Ab%2Ec`);
   });
 });
+
+describe('look-ups and hints', () => {
+  it('an order shows its refunds and reprints; refund items must be items of the charge', async () => {
+    const orderId = `view-${Date.now()}`;
+    const items = [{ id: '1', name: '拿鐵', cost: 60, amount: 1, total: 60 }, { id: '2', name: '貝果', cost: 40, amount: 1, total: 40 }];
+    const c = await h.producer.enqueueCharge(charge(orderId, 100, 'A04', { items }));
+    await h.waitForState(c.operation.id, ['paid']);
+    await expect(h.producer.enqueueRefund({ store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-x`, cost: 40, items: [{ id: '9', name: '蛋糕', cost: 40, amount: 1, total: 40 }] }))
+      .rejects.toThrow(/items\.0\.name/);
+    const r = await h.producer.enqueueRefund({ store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-r`, cost: 40, items: [items[1]!] });
+    const p = await h.producer.enqueueSignatureReprint({ store_uid: STORE_UID, order_id: orderId });
+    await h.waitForState(r.operation.id, ['refunded']);
+    await h.waitForState(p.operation.id, ['printed']);
+    const view = (await h.producer.getOrder(STORE_UID, orderId))!;
+    expect(view.payment.state).toBe('partially_refunded');
+    expect(view.refunds.map((x) => x.id)).toEqual([r.operation.id]);
+    expect(view.reprints.map((x) => x.id)).toEqual([p.operation.id]);
+    expect(JSON.stringify(view)).not.toMatch(/"key":"(?!\[redacted\])/);
+  });
+
+  it('a callback hint makes the status query run now and changes nothing by itself', async () => {
+    const { handleCallbackHint } = await import('../../src/workers/callbacks.js');
+    expect(await handleCallbackHint(h.core, { store_uid: STORE_UID, order_id: 'no-such-order' })).toBe('unknown_order');
+    const orderId = `hint-${Date.now()}`;
+    const c = await h.producer.enqueueCharge(charge(orderId, 156, 'A06')); // stays pending
+    await h.waitForState(c.operation.id, ['pending']);
+    const before = (await h.producer.getOperation(c.operation.id))!;
+    expect(await handleCallbackHint(h.core, { store_uid: STORE_UID, order_id: orderId })).toBe('queried');
+    expect((await h.producer.getOperation(c.operation.id))!.state).toBe(before.state);
+  });
+});

@@ -9,6 +9,7 @@
   KEYS[5] lease expiries     {P}:leases                     (zset member <store>|<device>, score expiry ms)
   KEYS[6] known terminals    {P}:devices                    (zset member <store>|<device>, score last use ms)
   KEYS[7] charge op hash     (refunds of a charge we know: balance check + reservation; else = KEYS[1])
+  KEYS[8] charge's children  {P}:children:<chargeOpId> (set of refund/reprint op ids; else = KEYS[1])
 
   ARGV[1] op id
   ARGV[2] fingerprint of the parameters (idempotency: same id + other fingerprint = conflict)
@@ -48,6 +49,7 @@ local fields = {}
 for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'fp', ARGV[2], 'lane', ARGV[3], 'state', 'queued', 'created', ARGV[4], 'updated', ARGV[4], unpack(fields))
 redis.call('ZADD', KEYS[6], ARGV[4], ARGV[6])
+if KEYS[8] ~= KEYS[1] then redis.call('SADD', KEYS[8], ARGV[1]) end
 
 if redis.call('EXISTS', KEYS[4]) == 0 and redis.call('LLEN', KEYS[2]) == 0 and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('SET', KEYS[4], ARGV[1])
