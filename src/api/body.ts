@@ -4,7 +4,8 @@ import { HttpProblem } from './problem.js';
 
 /** 415 unless the body (if any) is JSON. A request without a body passes; the schema then says what is missing. */
 export const requireJson: RequestHandler = (req, _res, next) => {
-  if (req.is('application/json') === false) {
+  const empty = req.get('content-length') === '0' && !req.get('content-type');
+  if (!empty && req.is('application/json') === false) {
     next(new HttpProblem(415, 'unsupported_media_type', 'Unsupported media type', [{ field: 'Content-Type', message: 'must be application/json' }]));
     return;
   }
