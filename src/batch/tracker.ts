@@ -28,7 +28,7 @@ export interface BatchTrackerOptions {
   reconcileMs?: number;
   /** Jobs in flight per tracker queue. Default 50. */
   concurrency?: number;
-  /** BullMQ lock of a tracker job; tracker jobs take milliseconds. Default 10 000 ms. */
+  /** BullMQ lock of a tracker job; tracker jobs take milliseconds, so a short lock recovers a dead tracker's jobs fast. Default 5 000 ms. */
   lockDurationMs?: number;
   /** Listen to device/status completions for instant wake-ups. Default true. */
   events?: boolean;
@@ -78,8 +78,8 @@ export function startBatchTracker(core: Core, options: BatchTrackerOptions = {})
     connection: core.redis,
     prefix: core.prefix,
     concurrency: options.concurrency ?? 50,
-    lockDuration: options.lockDurationMs ?? 10_000,
-    stalledInterval: Math.max(1_000, Math.floor((options.lockDurationMs ?? 10_000) / 2)),
+    lockDuration: options.lockDurationMs ?? 5_000,
+    stalledInterval: Math.max(1_000, Math.floor((options.lockDurationMs ?? 5_000) / 2)),
     maxStalledCount: 100,
   };
 

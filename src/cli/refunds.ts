@@ -166,7 +166,7 @@ export async function runRefunds(file: string, options: RunOptions, io: CliIo = 
     }
     // Let this tracker finish the Bull Board children so ops see the batch complete.
     await tracker.reconcile();
-    for (let i = 0; i < 50 && (await getBatchStatus(core, batchId))?.parent !== 'completed'; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await getBatchStatus(core, batchId))?.parent !== 'completed'; i++) await new Promise((r) => setTimeout(r, 100));
     const results = await writeResults(core, batchId, options.out ?? `${batchId}.results.csv`, io);
     const counts: Partial<Record<RowState, number>> = {};
     for (const r of results) counts[r.state] = (counts[r.state] ?? 0) + 1;
