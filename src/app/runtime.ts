@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { loadStores, type Env, type StoreCredentials } from '../config/config.js';
 import { createGatewayClient, type GatewayClient } from '../gateway/index.js';
 import { gatewayOptionsFromEnv } from '../gateway/from-env.js';
+import { createBulkSendGate } from '../batch/send-gate.js';
 import { createCore, REDIS_OPTIONS, type Core } from '../queues/core.js';
 import type { SettingsInput } from '../queues/settings.js';
 import type { WorkerContext, WorkerEvent } from '../workers/context.js';
@@ -60,7 +61,10 @@ export function createAppRuntime(env: Env, redisUrl: string, logger: Logger): Ap
     stores,
     core,
     gateway,
-    workerContext: (onEvent) => ({ core, gateway, logger, merchantKey: (s) => keys.get(s), onEvent }),
+    workerContext: (onEvent) => ({
+      core, gateway, logger, merchantKey: (s) => keys.get(s), onEvent,
+      bulkGate: env.BATCH_RATE_LIMIT_PER_S > 0 ? createBulkSendGate(redis, env.QUEUE_PREFIX, env.BATCH_RATE_LIMIT_PER_S) : undefined,
+    }),
     async close() {
       await core.close();
       await gateway.close();

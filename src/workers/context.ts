@@ -15,6 +15,8 @@ export interface WorkerContext {
   /** Merchant key by store uid (from config; never from job data). */
   merchantKey(storeUid: string): string | undefined;
   logger: Logger;
+  /** Rate limit for bulk-lane (batch refund) sends: ms to wait before `opId` may be sent (0 = now). */
+  bulkGate?: { wait(opId: string, now?: number): Promise<number> };
   /** Called once per recorded event (metrics hook). */
   onEvent?: (event: WorkerEvent) => void;
   random?: () => number;

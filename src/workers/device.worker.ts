@@ -66,6 +66,15 @@ export function createDeviceProcessor(ctx: WorkerContext) {
 
   async function send(job: Job, token: string | undefined, op: StoredOperation, log: Logger): Promise<string> {
     const cmd = COMMAND_OF[op.kind];
+    if (op.lane === 'bulk' && ctx.bulkGate) {
+      // Batch traffic is rate-limited; the wait holds the terminal only until this send's own slot.
+      const waitMs = await ctx.bulkGate.wait(op.id, core.now());
+      if (waitMs > 0) {
+        await core.store.renewLease(op, core.now() + waitMs + core.settings.leaseMs);
+        await job.log(`batch rate limit: sending in ${waitMs} ms`);
+        return sleep(job, token, waitMs);
+      }
+    }
     const now = core.now();
     const deadline = op.deadline ?? now + core.settings.retryDeadlineMs;
     assertTransition(op.state, 'sending');
