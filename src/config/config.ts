@@ -23,12 +23,20 @@ export const storeSchema = z.object({
 });
 export type StoreCredentials = z.infer<typeof storeSchema>;
 
+/** `redis+cluster://host:port,host:port` — a Redis Cluster's seed nodes (src/app/runtime.ts `connectRedis`); not a WHATWG URL. */
+const CLUSTER_URL = /^redis\+cluster:\/\/[^\s,:/]+:\d{1,5}(,[^\s,:/]+:\d{1,5})*$/;
+
 export const envSchema = z.object({
-  /** Redis connection; unset → `npm start` uses 127.0.0.1:6379 or starts a local redis-server. */
-  REDIS_URL: z.string().url().optional(),
+  /** Redis connection: `redis://…`, `rediss://…`, or `redis+cluster://host:port,host:port` for a Redis Cluster; unset → `npm start` uses 127.0.0.1:6379 or starts a local redis-server. */
+  REDIS_URL: z
+    .string()
+    .refine((s) => CLUSTER_URL.test(s) || (!s.startsWith('redis+cluster:') && URL.canParse(s)), 'must be a redis:// URL, or redis+cluster://host:port,host:port')
+    .optional(),
   /** Gateway endpoint; unset → the bundled simulator (demo). */
   MYPAY_URL: z.string().url().optional(),
+  /** One merchant's 商務代號 (store_uid), with `MYPAY_STORE_KEY`; or use `MYPAY_STORES_FILE`. */
   MYPAY_STORE_UID: z.string().max(16).optional(),
+  /** That merchant's 32-byte key (AES-256). A secret: never logged, never in job data. */
   MYPAY_STORE_KEY: z.string().optional(),
   /** JSON file `[{store_uid, key}, …]` for several merchants. */
   MYPAY_STORES_FILE: z.string().optional(),
@@ -40,10 +48,13 @@ export const envSchema = z.object({
   MYPAY_ANSWER_TIMEOUT_MS: int(15_000),
   /** Extra CA bundle (PEM file) to trust for the gateway, e.g. the simulator's self-signed cert. */
   MYPAY_CA_FILE: z.string().optional(),
+  /** HTTP API and Bull Board port (`npm start`, `npm run api`). Default 3000. */
   PORT: int(3000),
   /** Bearer keys for the HTTP API (comma-separated). */
   API_KEYS: list,
+  /** Bull Board (/admin/queues) Basic-auth user; required with `MYPAY_URL` set (demo: generated). */
   ADMIN_USER: z.string().optional(),
+  /** Bull Board Basic-auth password, set together with `ADMIN_USER`. */
   ADMIN_PASSWORD: z.string().optional(),
   /** Listen address of the HTTP server. Default 127.0.0.1 (set 0.0.0.0 in a container). */
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -63,6 +74,7 @@ export const envSchema = z.object({
   METRICS_PORT: int(9464),
   /** BullMQ/key prefix; every key carries the hash tag `{prefix}` for Redis Cluster. Default `mypay`. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('mypay'),
+  /** Jobs in flight per queue (device, status) in one worker process. Default 50. */
   WORKER_CONCURRENCY: int(50),
   /** BullMQ job lock: a worker that stops renewing it for this long loses the job to another (ms). Default 30 000. */
   WORKER_LOCK_MS: int(30_000),
@@ -94,11 +106,17 @@ export const envSchema = z.object({
   BATCH_ENQUEUE_CONCURRENCY: z.coerce.number().int().positive().default(100),
   /** Batch refunds: the tracker's pass for missed wake-ups (ms). Default 15 000. */
   BATCH_RECONCILE_MS: z.coerce.number().int().positive().default(15_000),
+  /** pino log level (JSON lines on stdout). Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Simulator port (`npm run simulator`; the bundled one of `npm start` falls back to a free port). Default 4010. */
   SIM_PORT: int(4010),
+  /** `1`: the simulator serves HTTPS with a self-signed certificate (TLS ≥ 1.2). Default `0`. */
   SIM_TLS: z.enum(['0', '1']).default('0'),
+  /** Simulated terminals per store: a count (`A01`, `A02`, …) or a comma-separated list of names. Default 10. */
   SIM_DEVICES: z.string().default('10'),
+  /** A simulated terminal's time per charge or refund (ms). Default 1 500. */
   SIM_SERVICE_MS: int(1_500),
+  /** Where the simulator posts result callbacks (the demo points it at the API's callback route). */
   SIM_CALLBACK_URL: z.string().url().optional(),
   /** Simulator listen address. Default 127.0.0.1. */
   SIM_HOST: z.string().min(1).default('127.0.0.1'),
