@@ -1,0 +1,103 @@
+/**
+ * The one-command start and the split roles, as real processes through the package scripts:
+ * `npm start` in demo mode (bundled simulator, generated credentials) takes a charge to paid;
+ * without MYPAY_URL's demo mode it refuses to run without credentials; `npm run api` +
+ * `npm run worker` work as two processes on one Redis.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_MERCHANT } from '../../src/config/config.js';
+import { freePort } from '../../src/redis/local-server.js';
+import { createSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { runScript, type Script } from './spawn.js';
+
+let redis: TestRedis;
+const running: Script[] = [];
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  await Promise.all(running.map((s) => s.stop()));
+  await redis?.stop();
+});
+
+const fast = { POLL_DENSE_MS: '100', SIM_SERVICE_MS: '200', SIM_FOLLOW_UP_MS: '200', LOG_LEVEL: 'info' };
+
+async function waitPaid(base: string, key: string, orderId: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 20_000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const r = await fetch(`${base}/v1/payments/${TEST_MERCHANT.storeUid}/${orderId}`, { headers: { authorization: `Bearer ${key}` } });
+    last = await r.json();
+    if ((last as { state?: string }).state === 'paid') return last as Record<string, unknown>;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`not paid: ${JSON.stringify(last)}`);
+}
+
+const postCharge = (base: string, key: string, orderId: string) =>
+  fetch(`${base}/v1/charges`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ device_name: 'A01', order_id: orderId, cost: 100, pfn: 'CREDITCARD' }),
+  });
+
+describe('npm start', () => {
+  it('starts API, dashboard, workers and the bundled simulator, prints URLs and demo credentials, and takes a charge to paid', async () => {
+    const app = runScript('start', { ...fast, PORT: '0', SIM_PORT: '0', REDIS_URL: redis.url, QUEUE_PREFIX: `${redis.prefix}s` });
+    running.push(app);
+    const [, base] = await app.waitFor(/API\s+(http:\/\/\S+)\/v1\n/);
+    const [, user, password] = await app.waitFor(/Login\s+(\S+) \/ (\S+)/);
+    const [, key] = await app.waitFor(/API key\s+(\S+)/);
+    expect(app.output()).toMatch(/Dashboard\s+http:\/\/\S+\/admin\/queues/);
+
+    expect((await postCharge(base!, key!, 'start-1')).status).toBe(202);
+    expect(await waitPaid(base!, key!, 'start-1')).toMatchObject({ state: 'paid', prc: '250' });
+    const boardRes = await fetch(`${base}/admin/queues`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+    expect(boardRes.status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(await app.stop()).toBe(true);
+    expect(app.output()).toMatch(/"signal":"SIGTERM","msg":"stopping: finishing running jobs"/);
+  });
+
+  it('refuses to start against a real gateway without API keys and dashboard credentials', async () => {
+    const app = runScript('start', { PORT: '0', REDIS_URL: redis.url, MYPAY_URL: 'https://pay.usecase.cc/api/init', MYPAY_STORE_UID: TEST_MERCHANT.storeUid, MYPAY_STORE_KEY: TEST_MERCHANT.key });
+    running.push(app);
+    expect(await app.exited).toBe(1);
+    expect(app.output()).toMatch(/configuration error: API_KEYS is required/);
+  });
+});
+
+describe('npm run api + npm run worker', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await createSimulator({ devices: 4, serviceMs: 100 });
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it('run as two processes on one Redis: the API enqueues, the worker pays, each reports health and metrics', async () => {
+    const [apiPort, metricsPort] = [await freePort(), await freePort()];
+    const common = {
+      ...fast, REDIS_URL: redis.url, QUEUE_PREFIX: `${redis.prefix}r`, MYPAY_URL: sim.url, MYPAY_ALLOWED_HOSTS: '127.0.0.1',
+      MYPAY_STORE_UID: TEST_MERCHANT.storeUid, MYPAY_STORE_KEY: TEST_MERCHANT.key, API_KEYS: 'split-key-1234567890', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'split-password',
+    };
+    const api = runScript('api', { ...common, PORT: String(apiPort) });
+    const worker = runScript('worker', { ...common, METRICS_PORT: String(metricsPort) });
+    running.push(api, worker);
+    await api.waitFor(/API\s+http/);
+    await worker.waitFor(/Metrics\s+http/);
+    const base = `http://127.0.0.1:${apiPort}`;
+    expect((await postCharge(base, 'split-key-1234567890', 'split-1')).status).toBe(202);
+    await waitPaid(base, 'split-key-1234567890', 'split-1');
+
+    expect(await (await fetch(`${base}/readyz`)).json()).toMatchObject({ status: 'ready', checks: { redis: true, workers: 'not in this process' } });
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/mypay_operations_final_total\{kind="charge",state="paid"[^}]*\} 1/);
+    expect(await (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).json()).toMatchObject({ checks: { redis: true, workers: true } });
+    expect(await api.stop()).toBe(true);
+    expect(await worker.stop()).toBe(true);
+    expect(worker.output()).toMatch(/"msg":"stopping: finishing running jobs"/);
+  });
+});
