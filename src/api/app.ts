@@ -14,6 +14,7 @@ import { notFound, problemHandler } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { operationRoutes } from './routes/operations.js';
 import { callbackRoutes, queryRoutes } from './routes/queries.js';
+import { createRefundBatchRouter } from '../batch/http.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 102_400;
 
@@ -35,6 +36,8 @@ export function createApiApp(api: ApiOptions): Express {
     res.json(openapi);
   });
   app.use('/v1', callbackRoutes(api, limit));
+  // Before the v1 body parser: a batch (CSV or JSON, up to 20 MiB) brings its own.
+  app.use(createRefundBatchRouter({ core: api.core, producer: api.producer, stores: api.stores, auth: bearerAuth(api.apiKeys), logger: api.logger }));
   app.use('/v1', bearerAuth(api.apiKeys), ...jsonBody(limit), operationRoutes(api), queryRoutes(api));
   app.use(BOARD_PATH, basicAuth(api.admin), createBoard(api.core, { readOnly: api.boardReadOnly ?? false }));
   app.use(notFound);
