@@ -14,7 +14,7 @@ import { BatchConflictError, BatchIdError, BatchRefusedError } from './errors.js
 import { DEFAULT_PARK_MS, batchQueues, ensureBatchFlow } from './flow.js';
 import { parseBatchText, parseJsonValue, fileHash, type BatchFormat, type ParsedFile } from './parse.js';
 import { readMeta, readRows, setMeta, setRow, writePlan } from './store.js';
-import { reconcileBatch, wakeRefundWatchers } from './tracker.js';
+import { reconcileBatch } from './tracker.js';
 import type { RowIssue, StoredRow } from './types.js';
 import { validateBatch, type PlannedRow } from './validate.js';
 
@@ -66,6 +66,7 @@ export interface RunBatchResult {
   notEnqueued: number;
   issues: RowIssue[];
   flow: 'created' | 'exists' | 'none';
+  /** flowMs and enqueueMs overlap: both run from the end of the plan. */
   timings: { parseMs: number; validateMs: number; planMs: number; flowMs: number; enqueueMs: number; totalMs: number };
 }
 
@@ -133,17 +134,22 @@ export async function runBatch(deps: BatchDeps, input: RunBatchInput, options: R
   }, rows);
   const t3 = performance.now();
 
-  const flow = await ensureBatchFlow(core, batchId, rows, options.parkMs ?? DEFAULT_PARK_MS);
-  await setMeta(core, batchId, { flow: '1' });
-  const t4 = performance.now();
-
-  // The refunds, each into its terminal's bulk lane (idempotent by refund id).
+  // The Bull Board flow and the refunds go in side by side (the flow is one MULTI, Redis-bound; the
+  // enqueue is client-bound). Refunds that finish before their child exists are woken by the
+  // reconcile pass below.
   const queues = batchQueues(core);
   let enqueued = 0;
   let notEnqueued = 0;
   let done = 0;
+  let t4 = t3;
+  let flow: 'created' | 'exists' = 'exists';
   try {
-    await pool(todo, options.concurrency ?? 100, async (p) => {
+    const flowDone = ensureBatchFlow(core, batchId, rows, options.parkMs ?? DEFAULT_PARK_MS).then(async (f) => {
+      flow = f;
+      await setMeta(core, batchId, { flow: '1' });
+      t4 = performance.now();
+    });
+    const enqueueDone = pool(todo, options.concurrency ?? 100, async (p) => {
       try {
         const res = await producer.enqueueRefund(p.input);
         if (res.created) enqueued++;
@@ -152,11 +158,11 @@ export async function runBatch(deps: BatchDeps, input: RunBatchInput, options: R
         notEnqueued++;
         const row = rows.find((r) => r.row === p.row)!;
         await setRow(core, batchId, { ...row, error: `not enqueued: ${(err as Error).message}`, skipped: 'not_enqueued' });
-        await wakeRefundWatchers(core, queues.rows, p.op_id);
         logger.warn({ batchId, row: p.row, err: (err as Error).message }, 'batch row refused at enqueue');
       }
       options.onEnqueued?.(++done, todo.length);
     });
+    await Promise.all([flowDone, enqueueDone]);
     if (meta?.status !== 'complete') await setMeta(core, batchId, { status: 'running', enqueued: Date.now() });
     // Refunds that became final before their child existed (fast terminals, or a rerun) wake now.
     await reconcileBatch(core, queues.rows, batchId);
@@ -165,5 +171,5 @@ export async function runBatch(deps: BatchDeps, input: RunBatchInput, options: R
   }
   const t5 = performance.now();
   logger.info({ batchId, rows: rows.length, enqueued, existing: base.existing, skipped: base.skipped, notEnqueued }, 'refund batch enqueued');
-  return { ...base, enqueued, notEnqueued, flow, timings: timings({ planMs: t3 - t2, flowMs: t4 - t3, enqueueMs: t5 - t4, totalMs: t5 - t0 }) };
+  return { ...base, enqueued, notEnqueued, flow, timings: timings({ planMs: t3 - t2, flowMs: t4 - t3, enqueueMs: t5 - t3, totalMs: t5 - t0 }) };
 }
