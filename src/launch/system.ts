@@ -74,7 +74,11 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
   const urls: Record<string, string> = {};
   let workers: WorkerRuntime | undefined;
   if (role !== 'api') {
-    const w = startWorkers(runtime.workerContext(metrics.onEvent), { concurrency: env.WORKER_CONCURRENCY });
+    const w = startWorkers(runtime.workerContext(metrics.onEvent), {
+      concurrency: env.WORKER_CONCURRENCY,
+      lockDurationMs: env.WORKER_LOCK_MS,
+      stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+    });
     workers = w;
     closers.push(() => w.close());
   }
