@@ -21,7 +21,7 @@ import { durationFn, type SimulatorOptions } from './options.js';
 import type { OutcomeScript } from './outcomes.js';
 import { SPEC_SAMPLE_ORDERS } from './samples.js';
 import { DEFAULT_STORES, type SimStore } from './stores.js';
-import { makeSelfSigned, type SelfSigned } from './tls.js';
+import { certificateHosts, makeSelfSigned, type SelfSigned } from './tls.js';
 
 export interface Simulator extends ControlTarget {
   /** The gateway endpoint, e.g. `http://127.0.0.1:4010/api/init` (what `MYPAY_URL` takes). */
@@ -77,7 +77,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
 
   let certs: SelfSigned | undefined;
   if (options.tls) {
-    certs = await makeSelfSigned();
+    certs = await makeSelfSigned(certificateHosts(options.host));
     if (options.caFile) await writeFile(options.caFile, certs.cert);
   }
   const defaultStore = () => stores[0]?.store_uid ?? '';

@@ -1,10 +1,12 @@
 /**
  * A throw-away self-signed certificate for `SIM_TLS=1`, made with the `openssl` CLI at start-up
- * (no key material is ever committed). Valid for `localhost` and `127.0.0.1`/`::1`, two days.
+ * (no key material is ever committed). Valid for `localhost` and `127.0.0.1`/`::1`, two days; when
+ * the simulator listens beyond loopback, also for this machine's hostname and the listen address, so
+ * a client on another host (a compose service reaching `https://simulator:4010`) can verify it.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -18,6 +20,16 @@ export interface SelfSigned {
   dir: string;
   /** Removes the directory holding the key and certificate. */
   remove(): Promise<void>;
+}
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+/** The names the certificate covers for a simulator listening on `listenHost`. */
+export function certificateHosts(listenHost = '127.0.0.1', machine = hostname()): string[] {
+  if (LOOPBACK_NAMES.includes(listenHost)) return [...LOOPBACK_NAMES];
+  const extra = [machine, ...(WILDCARDS.has(listenHost) ? [] : [listenHost])].filter((h) => h && !LOOPBACK_NAMES.includes(h));
+  return [...new Set([...LOOPBACK_NAMES, ...extra])];
 }
 
 export async function makeSelfSigned(hosts: readonly string[] = ['localhost', '127.0.0.1', '::1']): Promise<SelfSigned> {
