@@ -12,16 +12,24 @@ import { portAnswers, startLocalRedis } from '../redis/local-server.js';
 
 export interface ResolvedRedis {
   url: string;
-  source: 'REDIS_URL' | 'existing 127.0.0.1:6379' | 'started redis-server';
+  source: 'REDIS_URL' | 'existing local' | 'started redis-server';
   /** AOF directory when started here. */
   dir?: string;
   stop(): Promise<void>;
 }
 
-export async function resolveRedis(env: Env, logger: Logger, opts: { mayStart: boolean }): Promise<ResolvedRedis> {
+export interface ResolveRedisOptions {
+  /** Find or start a Redis when REDIS_URL is unset (`npm start` only). */
+  mayStart: boolean;
+  /** Port probed for an existing local Redis. Default 6379. */
+  probePort?: number;
+}
+
+export async function resolveRedis(env: Env, logger: Logger, opts: ResolveRedisOptions): Promise<ResolvedRedis> {
   if (env.REDIS_URL) return { url: env.REDIS_URL, source: 'REDIS_URL', stop: async () => {} };
   if (!opts.mayStart) throw new ConfigError('REDIS_URL is required for `npm run api` / `npm run worker` (only `npm start` finds or starts a Redis itself)');
-  if (await portAnswers(6379)) return { url: 'redis://127.0.0.1:6379', source: 'existing 127.0.0.1:6379', stop: async () => {} };
+  const probe = opts.probePort ?? 6379;
+  if (await portAnswers(probe)) return { url: `redis://127.0.0.1:${probe}`, source: 'existing local', stop: async () => {} };
   const dir = resolve(env.REDIS_DATA_DIR);
   mkdirSync(dir, { recursive: true });
   const local = await startLocalRedis({ dir, appendOnly: true });
