@@ -17,7 +17,8 @@ import type { Command as Program } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { pino } from 'pino';
 import { createLogger, loadEnv, loadStores } from '../config/index.js';
-import { settingsFromEnv } from '../app/runtime.js';
+import { Redis } from 'ioredis';
+import { connectRedis, settingsFromEnv } from '../app/runtime.js';
 import { createCore, type Core } from '../queues/core.js';
 import { createProducer } from '../producers/index.js';
 import {
@@ -39,11 +40,27 @@ interface RunOptions {
 
 class UsageError extends Error {}
 
-function openCore(io: CliIo) {
+/** The core's connection retries forever (right for workers); a CLI should say at once that Redis is not there. */
+async function checkRedis(url: string): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, connectTimeout: 3_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    throw new UsageError(`cannot reach Redis at ${url.replace(/\/\/[^@/]*@/, '//***@')} (${(err as Error).message})`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function openCore(io: CliIo) {
   const env = loadEnv(io.env);
   const stores = loadStores(env).map((s) => s.store_uid);
   const logger = createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, pino.destination(2));
-  const core = createCore({ connection: env.REDIS_URL ?? 'redis://127.0.0.1:6379', tag: env.QUEUE_PREFIX, settings: settingsFromEnv(env), logger });
+  const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (!url.startsWith('redis+cluster://')) await checkRedis(url);
+  const core = createCore({ connection: url.startsWith('redis+cluster://') ? connectRedis(url) : url, tag: env.QUEUE_PREFIX, settings: settingsFromEnv(env), logger });
   return { env, stores, logger, core };
 }
 
@@ -102,7 +119,7 @@ async function writeResults(core: Core, batchId: string, out: string, io: CliIo)
 }
 
 export async function runRefunds(file: string, options: RunOptions, io: CliIo = processIo, signals: NodeJS.EventEmitter = process): Promise<number> {
-  let ctx: ReturnType<typeof openCore> | undefined;
+  let ctx: Awaited<ReturnType<typeof openCore>> | undefined;
   let tracker: ReturnType<typeof startBatchTracker> | undefined;
   let phase: 'commit' | 'watch' = 'commit';
   let interrupts = 0;
@@ -125,7 +142,7 @@ export async function runRefunds(file: string, options: RunOptions, io: CliIo = 
       throw new UsageError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     const ext = extname(file).toLowerCase();
-    ctx = openCore(io);
+    ctx = await openCore(io);
     const { core, stores, logger } = ctx;
     const storeUid = options.store ?? (stores.length === 1 ? stores[0] : undefined);
     if (options.store && !stores.includes(options.store)) throw new UsageError(`store ${options.store} is not configured`);
@@ -191,9 +208,9 @@ export async function runRefunds(file: string, options: RunOptions, io: CliIo = 
 }
 
 export async function runRefundsStatus(batchId: string, options: { out?: string; json?: boolean }, io: CliIo = processIo): Promise<number> {
-  let ctx: ReturnType<typeof openCore> | undefined;
+  let ctx: Awaited<ReturnType<typeof openCore>> | undefined;
   try {
-    ctx = openCore(io);
+    ctx = await openCore(io);
     const status = await getBatchStatus(ctx.core, batchId);
     if (!status) {
       io.err(`mypay refunds status: no batch ${batchId}`);
