@@ -1,5 +1,5 @@
 /**
- * Bull Board at /admin/queues for the device and status queues. Job names already read at a glance
+ * Bull Board at /admin/queues for the device and status queues and the refund-batch flow queues. Job names already read at a glance
  * (queues/registry.ts: "charge A01 · order 123 · NT$10"); job data is only `{opId}`, and the data and
  * return-value formatters redact secrets anyway, should one ever get there. Authentication is
  * mounted in front of it by the app.
@@ -8,6 +8,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Router } from 'express';
+import { batchQueues } from '../batch/flow.js';
 import type { Core } from '../queues/core.js';
 import { redactDeep } from './redact.js';
 
@@ -16,12 +17,15 @@ export const BOARD_PATH = '/admin/queues';
 const DESCRIPTIONS: Record<string, { displayName: string; description: string }> = {
   device: { displayName: 'device — send to terminal', description: 'One job per operation: waits its turn for the terminal, POSTs it to the gateway, records the answer' },
   status: { displayName: 'status — follow up', description: 'One job per charge/refund: querydirect on a schedule until a final prc (or unresolved)' },
+  'refund-batches': { displayName: 'refund-batches — one parent per batch', description: 'Completes when every refund row of the batch is final (docs/BATCH-REFUNDS.md)' },
+  'refund-batch-rows': { displayName: 'refund-batch-rows — one child per refund row', description: "Completes with its refund's final state" },
 };
 
 export function createBoard(core: Core, opts: { readOnly: boolean }): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
-  const queues = [core.deviceQueue, core.statusQueue].map((q) => {
+  const batches = batchQueues(core);
+  const queues = [core.deviceQueue, core.statusQueue, batches.batches, batches.rows].map((q) => {
     const adapter = new BullMQAdapter(q, { readOnlyMode: opts.readOnly, allowRetries: !opts.readOnly, ...DESCRIPTIONS[q.name] });
     adapter.setFormatter('data', (data: unknown) => redactDeep(data));
     adapter.setFormatter('returnValue', (value: unknown) => redactDeep(value));

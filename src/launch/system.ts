@@ -18,6 +18,7 @@ import { createProducer } from '../producers/index.js';
 import { deviceNames, type Simulator } from '../simulator/index.js';
 import { startWorkers, type WorkerRuntime } from '../workers/runtime.js';
 import { startTraffic, type Traffic } from '../demo/traffic.js';
+import { startBatchTracker } from '../batch/tracker.js';
 import { resolveCredentials, type Credentials } from './credentials.js';
 import { listen, type Listening } from './listen.js';
 import { createOpsApp } from './ops-server.js';
@@ -82,6 +83,10 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
     workers = w;
     closers.push(() => w.close());
   }
+  // Completes refund batches' Bull Board parents without a CLI attached (docs/BATCH-REFUNDS.md);
+  // trackers in several processes race harmlessly.
+  const tracker = startBatchTracker(runtime.core, { logger: logger.child({ component: 'batch-tracker' }), reconcileMs: env.BATCH_RECONCILE_MS });
+  closers.push(() => tracker.close());
   let http: Listening | undefined;
   if (role === 'worker') {
     if (env.METRICS_PORT > 0) {

@@ -49,10 +49,10 @@ describe('Bull Board', () => {
     expect(String(r.body)).toContain('<div id="root">');
   });
 
-  it('lists both queues with job names a person reads at a glance', async () => {
+  it('lists the operation and refund-batch queues with job names a person reads at a glance', async () => {
     const r = await board(api, '/api/queues?activeQueue=device&status=completed&page=1&jobsPerPage=20');
     const queues = (r.body as { queues: { name: string; jobs: { name: string; id: string }[] }[] }).queues;
-    expect(queues.map((q) => q.name).sort()).toEqual(['device', 'status']);
+    expect(queues.map((q) => q.name).sort()).toEqual(['device', 'refund-batch-rows', 'refund-batches', 'status']);
     expect(queues.find((q) => q.name === 'device')?.jobs.map((j) => j.name)).toContain('charge A01 · order b-1 · NT$10');
   });
 
