@@ -30,6 +30,14 @@ export function createApiApp(api: ApiOptions): Express {
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     }),
   );
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      // Method, path and status only: never headers (keys) or bodies (payment data).
+      api.logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'http request');
+    });
+    next();
+  });
   app.use(healthRoutes(api));
   const openapi = buildOpenApi();
   app.get('/v1/openapi.json', (_req, res) => {
