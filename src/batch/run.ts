@@ -41,7 +41,7 @@ export interface RunBatchInput {
 }
 
 export interface RunBatchOptions {
-  /** Refunds enqueued concurrently. Default 100. */
+  /** Refunds per enqueue pipeline (one pipeline of scripts + one addBulk). Default 500. */
   concurrency?: number;
   /** Park time of the Bull Board children. Default 1 h. */
   parkMs?: number;
@@ -75,14 +75,6 @@ export const defaultBatchId = (hash: string) => `f-${hash.slice(0, 16)}`;
 function parseInput(input: RunBatchInput): ParsedFile {
   if (input.json !== undefined) return parseJsonValue(input.json, fileHash(JSON.stringify(input.json)));
   return parseBatchText(input.text ?? '', input.format);
-}
-
-async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
 }
 
 export async function runBatch(deps: BatchDeps, input: RunBatchInput, options: RunBatchOptions = {}): Promise<RunBatchResult> {
@@ -149,19 +141,28 @@ export async function runBatch(deps: BatchDeps, input: RunBatchInput, options: R
       await setMeta(core, batchId, { flow: '1' });
       t4 = performance.now();
     });
-    const enqueueDone = pool(todo, options.concurrency ?? 100, async (p) => {
-      try {
-        const res = await producer.enqueueRefund(p.input);
-        if (res.created) enqueued++;
-      } catch (err) {
-        // Valid a moment ago, refused now (e.g. a live refund took the balance): final for this batch.
-        notEnqueued++;
-        const row = rows.find((r) => r.row === p.row)!;
-        await setRow(core, batchId, { ...row, error: `not enqueued: ${(err as Error).message}`, skipped: 'not_enqueued' });
-        logger.warn({ batchId, row: p.row, err: (err as Error).message }, 'batch row refused at enqueue');
+    // Refunds go in chunks through the producer's bulk path: one pipeline of enqueue scripts and one
+    // addBulk per chunk, each refund still atomic and idempotent on its own.
+    const chunk = Math.max(1, options.concurrency ?? 500);
+    const enqueueDone = (async () => {
+      for (let i = 0; i < todo.length; i += chunk) {
+        const part = todo.slice(i, i + chunk);
+        const outcomes = await producer.enqueueRefunds(part.map((p) => p.input));
+        for (const [j, out] of outcomes.entries()) {
+          const p = part[j]!;
+          if (out.ok) {
+            if (out.result.created) enqueued++;
+          } else {
+            // Valid a moment ago, refused now (e.g. a live refund took the balance): final for this batch.
+            notEnqueued++;
+            const row = rows.find((r) => r.row === p.row)!;
+            await setRow(core, batchId, { ...row, error: `not enqueued: ${out.error.message}`, skipped: 'not_enqueued' });
+            logger.warn({ batchId, row: p.row, err: out.error.message }, 'batch row refused at enqueue');
+          }
+          options.onEnqueued?.(++done, todo.length);
+        }
       }
-      options.onEnqueued?.(++done, todo.length);
-    });
+    })();
     await Promise.all([flowDone, enqueueDone]);
     if (meta?.status !== 'complete') await setMeta(core, batchId, { status: 'running', enqueued: Date.now() });
     // Refunds that became final before their child existed (fast terminals, or a rerun) wake now.

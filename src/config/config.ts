@@ -102,8 +102,8 @@ export const envSchema = z.object({
   RECORD_RETENTION_DAYS: int(90),
   /** Batch refunds: bulk-lane sends per second across all workers; 0 = no limit. Default 0. */
   BATCH_RATE_LIMIT_PER_S: z.coerce.number().nonnegative().default(0),
-  /** Batch refunds: refunds enqueued concurrently by one run. Default 100. */
-  BATCH_ENQUEUE_CONCURRENCY: z.coerce.number().int().positive().default(100),
+  /** Batch refunds: refunds per enqueue pipeline (one round of scripts and one addBulk). Default 500. */
+  BATCH_ENQUEUE_CONCURRENCY: z.coerce.number().int().positive().default(500),
   /** Batch refunds: the tracker's pass for missed wake-ups (ms). Default 15 000. */
   BATCH_RECONCILE_MS: z.coerce.number().int().positive().default(15_000),
   /** pino log level (JSON lines on stdout). Default `info`. */

@@ -1,3 +1,3 @@
 export * from './operations.producer.js';
 export * from './errors.js';
-export type { EnqueueResult } from './enqueue.js';
+export type { EnqueueResult, EnqueueOutcome } from './enqueue.js';

@@ -25,7 +25,8 @@ import { parseOrThrow } from '../domain/validation.js';
 import { createCore, type Core, type CoreOptions } from '../queues/core.js';
 import { operationId } from '../store/keys.js';
 import { toRecord, type OperationRecord, type StoredOperation } from '../store/record.js';
-import { enqueueOperation, type EnqueueResult } from './enqueue.js';
+import { enqueueOperation, enqueueOperations, type EnqueueOutcome, type EnqueueResult } from './enqueue.js';
+import type { CreateOperation } from '../store/operations.js';
 import { fieldError } from './errors.js';
 import { fingerprint } from './fingerprint.js';
 
@@ -83,6 +84,8 @@ export interface Producer {
   readonly core: Core;
   enqueueCharge(input: ChargeRequestInput, options?: { lane?: Lane }): Promise<EnqueueResult>;
   enqueueRefund(input: RefundInput): Promise<EnqueueResult>;
+  /** Many refunds at once (batch runs): one pipeline of scripts, one `addBulk`; an outcome per input, in order. */
+  enqueueRefunds(inputs: RefundInput[]): Promise<EnqueueOutcome[]>;
   enqueueInvoiceReprint(input: InvoiceReprintInput): Promise<EnqueueResult>;
   enqueueSignatureReprint(input: SignatureReprintInput): Promise<EnqueueResult>;
   getOperation(id: string): Promise<OperationRecord | null>;
@@ -112,7 +115,10 @@ export function createProducer(options: ProducerOptions | Core): Producer {
 
   /** uid + key + device + order for a refund/reprint, from our charge record or given explicitly. */
   async function target(ref: z.output<typeof chargeRefSchema>, needOrderCost: boolean) {
-    const charge = await resolveCharge(ref);
+    return targetOf(ref, await resolveCharge(ref), needOrderCost);
+  }
+
+  function targetOf(ref: z.output<typeof chargeRefSchema>, charge: StoredOperation | null, needOrderCost: boolean) {
     if (charge) {
       if (!charge.uid || !charge.key) throw fieldError('order_id', `the charge is ${charge.state}: it has no gateway uid yet`);
       return { charge, uid: charge.uid, key: charge.key, device: ref.device_name ?? charge.device, orderId: charge.order_id!, orderCost: charge.cost! };
@@ -144,27 +150,40 @@ export function createProducer(options: ProducerOptions | Core): Producer {
     async enqueueRefund(input) {
       const inp = parseOrThrow(refundInputSchema, input);
       checkStore(inp.store_uid);
-      const t = await target(inp, true);
-      const req = parseOrThrow(refundRequestSchema, {
-        store_uid: inp.store_uid, uid: t.uid, key: t.key, cost: inp.cost, device_name: t.device,
-        items: inp.items, invoice_state: inp.invoice_state, receipt_type: inp.receipt_type,
+      return enqueueOperation(core, refundCreate(inp, await target(inp, true)), 'refund_id');
+    },
+
+    async enqueueRefunds(inputs) {
+      // Parse and resolve every charge in one pipeline; each refund keeps its own error.
+      const parsed = inputs.map((input) => {
+        try {
+          const inp = parseOrThrow(refundInputSchema, input);
+          checkStore(inp.store_uid);
+          return inp;
+        } catch (err) {
+          return err as Error;
+        }
       });
-      const cost = amountValue(req.cost);
-      if (req.items && t.charge) checkRefundItemNames(req.items, t.charge);
-      const { key: _key, ...stored } = req;
-      return enqueueOperation(core, {
-        id: operationId('refund', inp.store_uid, inp.refund_id),
-        fingerprint: fingerprint({ ...stored, order_id: t.orderId }),
-        lane: inp.lane,
-        store: inp.store_uid,
-        device: t.device,
-        reserveOn: t.charge ? { chargeId: t.charge.id, amount: cost } : undefined,
-        parent: t.charge?.id,
-        fields: {
-          kind: 'refund', order_id: t.orderId, cost, uid: t.uid, key: t.key, req: JSON.stringify(stored),
-          charge: t.charge?.id, ref: inp.refund_id, batch: inp.batch_id, order_cost: t.orderCost,
-        },
-      }, 'refund_id');
+      const byOrder = parsed.map((p) => (p instanceof Error || !p.order_id ? null : operationId('charge', p.store_uid, p.order_id)));
+      const charges = await core.store.getMany(byOrder.filter((x): x is string => x !== null));
+      const chargeById = new Map(charges.filter((c): c is StoredOperation => c !== null).map((c) => [c.id, c]));
+      const outcomes: (EnqueueOutcome | null)[] = [];
+      const items: { create: CreateOperation; keyField: string }[] = [];
+      const slots: number[] = [];
+      for (const [i, p] of parsed.entries()) {
+        try {
+          if (p instanceof Error) throw p;
+          const charge = byOrder[i] ? (chargeById.get(byOrder[i]!) ?? null) : await resolveCharge(p);
+          items.push({ create: refundCreate(p, targetOf(p, charge, true)), keyField: 'refund_id' });
+          slots.push(i);
+          outcomes.push(null);
+        } catch (err) {
+          outcomes.push({ ok: false, error: err as Error });
+        }
+      }
+      const done = await enqueueOperations(core, items);
+      done.forEach((o, j) => (outcomes[slots[j]!] = o));
+      return outcomes as EnqueueOutcome[];
     },
 
     async enqueueInvoiceReprint(input) {
@@ -224,6 +243,32 @@ export function createProducer(options: ProducerOptions | Core): Producer {
     },
 
     close: () => core.close(),
+  };
+}
+
+type Target = { charge: StoredOperation | null; uid: string; key: string; device: string; orderId: string | undefined; orderCost: number | undefined };
+
+/** The refund's record and gateway payload (the charge `key` kept out of the stored payload). */
+function refundCreate(inp: z.output<typeof refundInputSchema>, t: Target): CreateOperation {
+  const req = parseOrThrow(refundRequestSchema, {
+    store_uid: inp.store_uid, uid: t.uid, key: t.key, cost: inp.cost, device_name: t.device,
+    items: inp.items, invoice_state: inp.invoice_state, receipt_type: inp.receipt_type,
+  });
+  const cost = amountValue(req.cost);
+  if (req.items && t.charge) checkRefundItemNames(req.items, t.charge);
+  const { key: _key, ...stored } = req;
+  return {
+    id: operationId('refund', inp.store_uid, inp.refund_id),
+    fingerprint: fingerprint({ ...stored, order_id: t.orderId }),
+    lane: inp.lane,
+    store: inp.store_uid,
+    device: t.device,
+    reserveOn: t.charge ? { chargeId: t.charge.id, amount: cost } : undefined,
+    parent: t.charge?.id,
+    fields: {
+      kind: 'refund', order_id: t.orderId, cost, uid: t.uid, key: t.key, req: JSON.stringify(stored),
+      charge: t.charge?.id, ref: inp.refund_id, batch: inp.batch_id, order_cost: t.orderCost,
+    },
   };
 }
 

@@ -40,6 +40,8 @@ export interface Core {
   dispatch(op: StoredOperation): Promise<void>;
   /** Creates the device job parked (waiting its turn) unless the operation already holds the terminal. */
   park(op: StoredOperation, holdsLease: boolean): Promise<void>;
+  /** {@link park} for many new operations: one `addBulk`, one pipelined lease check. */
+  parkMany(items: { op: StoredOperation; holdsLease: boolean }[]): Promise<void>;
   /** Ensures the status job exists; `promote` runs it now (callback hints, recovery). */
   ensureStatusJob(op: StoredOperation, delayMs: number, promote?: boolean): Promise<void>;
   close(): Promise<void>;
@@ -88,6 +90,15 @@ export function createCore(options: CoreOptions): Core {
       if ((await store.leaseHolder(op.store, op.device)) === op.id) {
         await makeRunnable(deviceQueue, op.id, jobName(op), op.id, 0, true);
       }
+    },
+    async parkMany(items) {
+      if (items.length === 0) return;
+      await deviceQueue.addBulk(items.map(({ op, holdsLease }) => ({
+        name: jobName(op), data: { opId: op.id }, opts: { jobId: op.id, delay: holdsLease ? 0 : settings.parkMs },
+      })));
+      const waiting = items.filter((i) => !i.holdsLease).map((i) => i.op);
+      const holders = await store.leaseHolders(waiting);
+      await Promise.all(waiting.filter((op, i) => holders[i] === op.id).map((op) => makeRunnable(deviceQueue, op.id, jobName(op), op.id, 0, true)));
     },
     ensureStatusJob: (op, delayMs, promote = false) => makeRunnable(statusQueue, statusJobId(op.id), jobName(op, 'status'), op.id, delayMs, promote),
     async close() {

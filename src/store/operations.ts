@@ -76,27 +76,37 @@ export class OperationStore {
   }
 
   async create(c: CreateOperation, now: number, leaseUntil: number): Promise<CreateResult> {
+    const [status, value] = await this.redis.mypayEnqueue(...this.enqueueArgs(c, now, leaseUntil));
+    return createResult(status ?? '', value);
+  }
+
+  /** Many creates in one pipeline (batch refunds); each is still its own atomic script. */
+  async createMany(cs: CreateOperation[], now: number, leaseUntil: number): Promise<(CreateResult | Error)[]> {
+    if (cs.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const c of cs) pipe.mypayEnqueue(...this.enqueueArgs(c, now, leaseUntil));
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, out]) => (err ? err : createResult(...(out as [string, string | undefined]))));
+  }
+
+  private enqueueArgs(c: CreateOperation, now: number, leaseUntil: number): (string | number)[] {
     const member = terminalMember(c.store, c.device);
     const k = this.keys;
     const chargeKey = c.reserveOn ? k.op(c.reserveOn.chargeId) : k.op(c.id);
     const childrenKey = c.parent ? k.children(c.parent) : k.op(c.id);
-    const [status, value] = await this.redis.mypayEnqueue(
+    return [
       k.op(c.id), k.mailboxLive(member), k.mailboxBulk(member), k.lease(member), k.leases, k.devices, chargeKey, childrenKey,
       c.id, c.fingerprint, c.lane, now, leaseUntil, member, c.reserveOn?.amount ?? 0,
       ...flat({ ...c.fields, store: c.store, device: c.device }),
-    );
-    switch (status) {
-      case 'created':
-        return { status, dispatched: value === '1' };
-      case 'over_refund':
-        return { status, refundable: Number(value) };
-      case 'existing':
-      case 'conflict':
-      case 'charge_not_refundable':
-        return { status, state: value ?? '' };
-      default:
-        throw new Error(`enqueue script answered ${status}`);
-    }
+    ];
+  }
+
+  /** Lease holders of many terminals in one round trip. */
+  async leaseHolders(terminals: { store: string; device: string }[]): Promise<(string | null)[]> {
+    if (terminals.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const t of terminals) pipe.get(this.keys.lease(terminalMember(t.store, t.device)));
+    return ((await pipe.exec()) ?? []).map(([, v]) => (v as string | null) ?? null);
   }
 
   async get(id: string): Promise<StoredOperation | null> {
@@ -279,6 +289,21 @@ export class OperationStore {
         last_answer_code: dev.last_answer_code ?? null,
       };
     });
+  }
+}
+
+function createResult(status: string, value: string | undefined): CreateResult {
+  switch (status) {
+    case 'created':
+      return { status, dispatched: value === '1' };
+    case 'over_refund':
+      return { status, refundable: Number(value) };
+    case 'existing':
+    case 'conflict':
+    case 'charge_not_refundable':
+      return { status, state: value ?? '' };
+    default:
+      throw new Error(`enqueue script answered ${status}`);
   }
 }
 

@@ -99,6 +99,27 @@ describe('refunds', () => {
     expect(r1rec.refund_uid).not.toBe(r2rec.refund_uid);
   });
 
+  it('enqueueRefunds: one outcome per input, in order; errors stay per refund; replays are idempotent', async () => {
+    const orderId = `bulk-${Date.now()}`;
+    const c = await h.producer.enqueueCharge(charge(orderId, 100, 'A03'));
+    await h.waitForState(c.operation.id, ['paid']);
+    const inputs = [
+      { store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-a`, cost: 60, lane: 'bulk' as const },
+      { store_uid: STORE_UID, order_id: 'no-such-order', refund_id: `${orderId}-b`, cost: 1 },
+      { store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-c`, cost: 50 }, // 60 + 50 > 100
+      { store_uid: STORE_UID, order_id: orderId, refund_id: '', cost: 1 },
+      { store_uid: STORE_UID, order_id: orderId, refund_id: `${orderId}-d`, cost: 40 },
+    ];
+    const out = await h.producer.enqueueRefunds(inputs);
+    expect(out.map((o) => (o.ok ? 'ok' : o.error.name))).toEqual(['ok', 'ValidationError', 'RefundBalanceError', 'ValidationError', 'ok']);
+    expect(out[1]!.ok ? '' : out[1]!.error.message).toMatch(/order_id/);
+    expect(out[3]!.ok ? '' : out[3]!.error.message).toMatch(/refund_id/);
+    const again = await h.producer.enqueueRefunds([inputs[0]!, inputs[4]!]);
+    expect(again.map((o) => o.ok && o.result.created)).toEqual([false, false]);
+    for (const o of out.filter((x) => x.ok)) await h.waitForState(o.ok ? o.result.operation.id : '', ['refunded']);
+    expect((await h.producer.getPayment(STORE_UID, orderId))!.state).toBe('refunded');
+  });
+
   it('a declined charge cannot be refunded', async () => {
     const orderId = `rfd-${Date.now()}`;
     const c = await h.producer.enqueueCharge(charge(orderId, 151, 'A09'));
