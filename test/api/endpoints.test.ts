@@ -96,6 +96,7 @@ describe('GET /v1/devices', () => {
     expect(r.status).toBe(200);
     const a09 = devicesListSchema.parse(r.body).devices.find((d) => d.device_name === 'A09');
     expect(a09).toMatchObject({ status: 'busy', in_flight: { id: `charge.${STORE_UID}.dev-1`, kind: 'charge', order_id: 'dev-1' }, waiting: 1, next_in_line: [`charge.${STORE_UID}.dev-2`] });
+    expect(await (await fetch(`${api.url}/metrics`)).text()).toMatch(/^mypay_terminals_busy\{[^}]*\} [1-9]/m);
     await waitForPayment(api, 'dev-2', ['paid']);
     const after = devicesListSchema.parse((await api.call('GET', '/v1/devices')).body).devices.find((d) => d.device_name === 'A09');
     expect(after).toMatchObject({ status: 'idle', in_flight: null, waiting: 0, last_answer_code: 'B200' });
