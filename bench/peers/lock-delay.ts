@@ -56,7 +56,7 @@ export function lockDelayPeer(options: LockDelayOptions = {}): Dispatcher {
           try {
             return await chargeUntilFinal(gateway, job.data, env.pollMs, times.get(job.data.orderId)!, () => stopped);
           } finally {
-            await conn.eval(RELEASE, 1, lock, job.id!);
+            await conn.eval(RELEASE, 1, lock, job.id!).catch(() => undefined);
           }
         },
         { connection: conn, prefix, concurrency, autorun: false },
@@ -85,8 +85,10 @@ export function lockDelayPeer(options: LockDelayOptions = {}): Dispatcher {
           extra: { retryMs, concurrency, lockMisses },
         };
       } finally {
+        // Running processors stop at their next poll (`stopped`), so a graceful close is quick and
+        // none of them writes to a connection that is already gone.
         stopped = true;
-        await worker.close(true);
+        await worker.close();
         await queue.close();
         await conn.quit().catch(() => undefined);
       }

@@ -61,7 +61,7 @@ export function queuePerTerminalPeer(): Dispatcher {
         };
       } finally {
         stopped = true;
-        await Promise.all(workers.map((w) => w.close(true)));
+        await Promise.all(workers.map((w) => w.close()));
         await Promise.all([...queues.values()].map((q) => q.close()));
         await conn.quit().catch(() => undefined);
       }
