@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createLogger, loadEnv } from '../config/index.js';
+import { startBatchTracker } from '../batch/tracker.js';
 import { startWorkers } from '../workers/runtime.js';
 import { createAppRuntime } from './runtime.js';
 
@@ -20,6 +21,9 @@ export async function runWorkerProcess(): Promise<void> {
     lockDurationMs: env.WORKER_LOCK_MS,
     stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
   });
+  // Completes batch refund parents/children in Bull Board as their refunds become final, even when
+  // the CLI that started the batch has gone (src/batch/tracker.ts).
+  const tracker = startBatchTracker(app.core, { logger, reconcileMs: env.BATCH_RECONCILE_MS, lockDurationMs: env.WORKER_LOCK_MS });
   logger.info({ concurrency: env.WORKER_CONCURRENCY, pid: process.pid }, 'workers started');
   let stopping = false;
   const stop = async (signal: string) => {
@@ -27,6 +31,7 @@ export async function runWorkerProcess(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'workers stopping: finishing running jobs');
     await workers.close();
+    await tracker.close();
     await app.close();
     process.exit(0);
   };

@@ -55,6 +55,13 @@ export function createDeviceProcessor(ctx: WorkerContext) {
         return send(job, token, op, log);
       case 'sending':
         // A previous run died between the POST and its answer: the gateway may have acted.
+        if (op.kind === 'reprint_invoice' || op.kind === 'reprint_signature') {
+          // Reprints have no status follow-up (the status worker leaves them alone), so `unknown`
+          // would hold the terminal for ever; a resend could print twice. As for any unknown
+          // reprint outcome: `unresolved`, the terminal handed on after the print cool-down.
+          await job.log('previous attempt stopped during the POST: reprint outcome unknown');
+          return printed(job, token, op, 'unresolved', "reprint outcome unknown (worker stopped during the POST); check the terminal's printer");
+        }
         await job.log('previous attempt stopped during the POST: outcome unknown, following up by query');
         await markUnknown(op, 'worker stopped during the POST', log);
         return 'unknown';
@@ -150,6 +157,10 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     if (retryable) {
       const message = err instanceof GatewayRejectedError ? err.gatewayMessage : err.message;
       if (now >= deadline) {
+        if (earlierPostMayHaveActed(op)) {
+          await markUnknown(op, `resend not accepted (${message}); an earlier POST may have been processed: following up by query`, log);
+          return 'unknown';
+        }
         await finishOperation(ctx, op, 'failed', { msg: `gave up after ${attempt} attempt(s): ${message}` });
         log.warn({ attempt }, 'operation failed: terminal unavailable until the retry deadline');
         return 'failed';
@@ -159,7 +170,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       await job.log(`retrying in ${delay} ms (holding its place at the head of ${op.device}'s line)`);
       return sleep(job, token, delay);
     }
-    if (err instanceof GatewayRejectedError && !(err.reason === 'duplicate_order' && op.kind === 'charge')) {
+    if (err instanceof GatewayRejectedError && !(err.reason === 'duplicate_order' && op.kind === 'charge') && !earlierPostMayHaveActed(op)) {
       await finishOperation(ctx, op, 'rejected', { msg: err.gatewayMessage });
       return 'rejected';
     }
@@ -171,6 +182,14 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     }
     await markUnknown(op, err.message, log);
     return 'unknown';
+  }
+
+  /**
+   * A resend (after an unknown outcome) that is refused says nothing about the earlier POST, which
+   * may have been processed after all: such an operation is only ever finished by a query.
+   */
+  function earlierPostMayHaveActed(op: StoredOperation): boolean {
+    return (op.kind === 'charge' || op.kind === 'refund') && (op.resends ?? 0) > 0;
   }
 
   async function markUnknown(op: StoredOperation, why: string, log: Logger): Promise<void> {

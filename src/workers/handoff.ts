@@ -1,7 +1,7 @@
 /** Final states and hand-off of the terminal, shared by both workers and the sweeper. */
 import type { OperationState } from '../domain/operation/states.js';
 import { assertTransition, isFinalState } from '../domain/operation/states.js';
-import type { StoredOperation } from '../store/record.js';
+import { REDACTED, type StoredOperation } from '../store/record.js';
 import type { Fields } from '../store/operations.js';
 import type { WorkerContext } from './context.js';
 
@@ -26,7 +26,9 @@ export async function finishOperation(
   });
   if (!res.ok) return false;
   ctx.onEvent?.({ type: 'final', op, state });
-  await core.store.audit(op, 'final', { state, ...fields }, `${state}${fields.prc ? ` prc ${fields.prc}` : ''}`);
+  // `fields` may carry the charge `key` from the query row (kept in the record for refunds); the
+  // audit trail masks it like every other audit entry.
+  await core.store.audit(op, 'final', { state, ...fields, ...(fields.key ? { key: REDACTED } : {}) }, `${state}${fields.prc ? ` prc ${fields.prc}` : ''}`);
   if (res.next) await wake(ctx, res.next);
   return true;
 }

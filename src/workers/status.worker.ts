@@ -85,7 +85,9 @@ export function createStatusProcessor(ctx: WorkerContext) {
       if ((op.resends ?? 0) < core.settings.maxResends) {
         assertTransition(op.state, 'retry_wait');
         const moved = await core.store.transition(op, 'retry_wait', {
-          expect: ['unknown'], now, incr: 'resends', fields: { msg: 'order unknown to the gateway after the terminal window: resending' },
+          expect: ['unknown'], now, incr: 'resends',
+          // A resend gets its own retry deadline for an offline/busy terminal.
+          fields: { msg: 'order unknown to the gateway after the terminal window: resending', deadline: now + core.settings.retryDeadlineMs },
           leaseUntil: now + core.settings.leaseMs,
         });
         if (moved.ok) {
@@ -107,7 +109,11 @@ export function createStatusProcessor(ctx: WorkerContext) {
       await job.log(`terminal ${op.device} free; handed to the next operation while this one is reconciled`);
     }
 
-    const age = now - (op.first_sent ?? op.created);
+    // Age from the last POST: a resend restarts the schedule (dense polls while the customer is at
+    // the terminal, then reconciliation). From the first POST, a resend decided at the last
+    // reconciliation poll was followed at once by `unresolved` and a hand-off of the terminal that
+    // was still running the resent charge.
+    const age = now - (op.sent ?? op.first_sent ?? op.created);
     const delay = nextPollDelay(age, poll);
     if (delay === null) {
       await finishOperation(ctx, current, 'unresolved', { msg: `no final answer after ${Math.round(age / 60_000)} min: manual review` });

@@ -16,7 +16,12 @@ afterEach(async () => {
 });
 
 async function workers(n: number, concurrency: number): Promise<void> {
-  const started = await Promise.all(Array.from({ length: n }, () => spawnWorker({ redisUrl: h!.redis.url, prefix: h!.redis.prefix, gatewayUrl: h!.sim.url, concurrency })));
+  // Generous gateway timeouts: on a loaded 2-core machine a loopback answer can take seconds, and
+  // this test is about serialization, not about timeouts (those have tests of their own).
+  // The terminal window must stay well above any in-flight delay for the resend rule to be safe
+  // (production: 3 min window vs 15 s answer timeout); keep that proportion here.
+  const env = { MYPAY_ANSWER_TIMEOUT_MS: '10000', TERMINAL_WINDOW_MS: '15000', RECONCILE_HORIZON_MS: '120000' };
+  const started = await Promise.all(Array.from({ length: n }, () => spawnWorker({ redisUrl: h!.redis.url, prefix: h!.redis.prefix, gatewayUrl: h!.sim.url, concurrency, env })));
   procs.push(...started);
 }
 
@@ -26,7 +31,11 @@ async function waitAll(ids: string[], finals: string[], timeoutMs: number): Prom
     const ops = await h!.core.store.getMany(ids);
     const open = ops.filter((o) => !o || !finals.includes(o.state));
     if (open.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`${open.length} operations not final, e.g. ${open[0]?.id} ${open[0]?.state} ${open[0]?.msg ?? ''}`);
+    if (Date.now() > deadline || open.some((o) => o?.state === 'unresolved')) {
+      const stuck = open.find((o) => o?.state === 'unresolved') ?? open[0];
+      const trail = stuck ? await h!.core.store.auditTrail(stuck.id) : [];
+      throw new Error(`${open.length} operations not final, e.g. ${stuck?.id} ${stuck?.state} ${stuck?.msg ?? ''}\n${JSON.stringify(trail.map((e) => [e.at, e.event, e.data]))}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -23,8 +23,9 @@ describe('outcome unknown', () => {
     expect(h.sim.engine.stats.chargePosts[orderId]).toBe(1);
     expect(chargePosts(orderId)).toHaveLength(1);
     expect(h.sim.engine.stats.duplicateChargePosts[orderId]).toBeUndefined();
+    // The final event is appended right after the state change.
+    await expect.poll(async () => (await h.core.store.auditTrail(operation.id)).map((e) => e.event)).toEqual(expect.arrayContaining(['request', 'answer', 'query', 'final']));
     const trail = await h.core.store.auditTrail(operation.id);
-    expect(trail.map((e) => e.event)).toEqual(expect.arrayContaining(['request', 'answer', 'query', 'final']));
     expect(trail.find((e) => e.event === 'answer')!.data).toMatchObject({ error: 'outcome_unknown' });
   });
 
@@ -66,5 +67,23 @@ describe('outcome unknown', () => {
     const { operation } = await h.producer.enqueueCharge(charge(orderId, 100, 'A05'));
     await h.waitForState(operation.id, ['paid']);
     expect(chargePosts(orderId)).toHaveLength(1);
+  });
+
+  it('a resend that is refused (terminal offline until the deadline) is never "failed": only a query settles it', async () => {
+    h.sim.faults.add({ kind: 'http5xx', command: 'api/postransaction', device_name: 'A06', count: 1, when: 'before' });
+    const orderId = `refused-${Date.now()}`;
+    const { operation } = await h.producer.enqueueCharge(charge(orderId, 100, 'A06'));
+    await h.waitForState(operation.id, ['unknown']);
+    h.sim.setOnline('A06', false);
+    try {
+      await h.waitForState(operation.id, ['unresolved', 'failed', 'rejected'], 15_000);
+    } finally {
+      h.sim.setOnline('A06', true);
+    }
+    const rec = (await h.producer.getOperation(operation.id))!;
+    expect(rec.state).toBe('unresolved');
+    expect(rec.resends).toBe(2);
+    const trail = await h.core.store.auditTrail(operation.id);
+    expect(trail.filter((e) => e.event === 'answer' && JSON.stringify(e.data).includes('未連線')).length).toBeGreaterThan(1);
   });
 });
