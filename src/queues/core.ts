@@ -61,6 +61,9 @@ export function createCore(options: CoreOptions): Core {
   const queueOpts = { connection: redis, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
   const deviceQueue = new Queue<OperationJob>(QUEUES.device, queueOpts);
   const statusQueue = new Queue<OperationJob>(QUEUES.status, queueOpts);
+  // Without a listener BullMQ prints every connection error (each reconnect attempt while Redis is
+  // down) as a raw stack on stderr, bypassing the logger and its redaction.
+  for (const q of [deviceQueue, statusQueue]) q.on('error', (err: Error) => logger.warn({ queue: q.name, err: err.message }, 'queue connection error'));
 
   async function makeRunnable(queue: Queue<OperationJob>, jobId: string, name: string, opId: string, delay: number, promote: boolean): Promise<void> {
     const job: Job<OperationJob> | undefined = await queue.getJob(jobId);

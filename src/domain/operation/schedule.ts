@@ -36,7 +36,8 @@ export function nextPollDelay(ageMs: number, opts: PollScheduleOptions = DEFAULT
   } else {
     const sinceWindow = ageMs - opts.terminalWindowMs;
     // Intervals 30s, 60s, 120s …: the n-th starts when the sum of the previous ones has elapsed.
-    let interval = opts.reconcileStartMs;
+    // The max interval caps the first one too (a max below the start means "poll at most this far apart").
+    let interval = Math.min(opts.reconcileStartMs, opts.reconcileMaxIntervalMs);
     let elapsed = 0;
     while (elapsed + interval <= sinceWindow && interval < opts.reconcileMaxIntervalMs) {
       elapsed += interval;
