@@ -1,17 +1,13 @@
 /**
  * `POST /v1/callbacks/mypay`: the gateway's 回報 as a hint only (workers/callbacks.ts). The callback
  * fields carry no store_uid, so the store comes from the callback URL (`?store_uid=`), else each
- * configured store is tried. A refund callback (it has `refund_uid`) wakes the follow-up of that
- * charge's refunds still waiting for their outcome.
+ * configured store is tried. The hint wakes the follow-up of the charge and of its refunds still
+ * waiting for their outcome.
  */
 import type { Core } from '../queues/core.js';
-import { operationId } from '../store/keys.js';
 import { handleCallbackHint, type CallbackHintResult } from '../workers/callbacks.js';
 import { callbackBodySchema } from './schemas.js';
 import { HttpProblem } from './problem.js';
-import { relatedOperations } from './views/related.js';
-
-const FOLLOWED_UP = new Set(['accepted', 'unknown', 'pending']);
 
 export interface CallbackReply {
   result: CallbackHintResult;
@@ -21,7 +17,7 @@ export interface CallbackReply {
 
 export async function callbackHint(core: Core, stores: readonly string[], body: unknown, storeParam: unknown): Promise<CallbackReply> {
   const parsed = callbackBodySchema.safeParse(body);
-  const fields = parsed.success ? (parsed.data as { order_id?: string; refund_uid?: string }) : {};
+  const fields = parsed.success ? (parsed.data as { order_id?: string }) : {};
   const orderId = fields.order_id?.trim() ?? '';
   if (!orderId) throw new HttpProblem(400, 'validation', 'Invalid request', [{ field: 'order_id', message: 'is required' }]);
   if (storeParam !== undefined && (typeof storeParam !== 'string' || !stores.includes(storeParam))) {
@@ -29,16 +25,9 @@ export async function callbackHint(core: Core, stores: readonly string[], body: 
   }
   const candidates = typeof storeParam === 'string' ? [storeParam] : stores;
   for (const store of candidates) {
-    const result = fields.refund_uid ? await refundHint(core, store, orderId) : await handleCallbackHint(core, { store_uid: store, order_id: orderId });
+    // Covers the charge and its open refunds alike (a refund callback carries the charge's order_id).
+    const result = await handleCallbackHint(core, { store_uid: store, order_id: orderId });
     if (result !== 'unknown_order') return { result, store_uid: store, order_id: orderId };
   }
   return { result: 'unknown_order', order_id: orderId };
-}
-
-async function refundHint(core: Core, store: string, orderId: string): Promise<CallbackHintResult> {
-  const charge = await core.store.get(operationId('charge', store, orderId));
-  if (!charge) return 'unknown_order';
-  const waiting = (await relatedOperations(core, charge)).filter((o) => o.kind === 'refund' && FOLLOWED_UP.has(o.state));
-  for (const op of waiting) await core.ensureStatusJob(op, 0, true);
-  return waiting.length ? 'queried' : 'not_followed_up';
 }

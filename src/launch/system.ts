@@ -4,7 +4,7 @@
  *   generated credentials in demo mode (no `MYPAY_URL`); optional demo traffic (`DEMO=1`).
  * - `api` (`npm run api`): API + Bull Board only.
  * - `worker` (`npm run worker`): workers + lease sweeper, with /healthz, /readyz and /metrics on
- *   `METRICS_PORT` (this is why it does not reuse app/worker-process.ts, which has no metrics hook).
+ *   `METRICS_PORT` (0: none).
  * `close()` stops in reverse order: traffic, HTTP, workers (running jobs finish), Redis clients,
  * simulator, the Redis server it started.
  */

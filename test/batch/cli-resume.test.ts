@@ -2,7 +2,7 @@
  * The must-show of issue #6: kill the CLI and the worker process mid-batch (SIGKILL, no cleanup),
  * start a worker again and run the same command again → every row refunded exactly once (the
  * simulator counts refunds per charge uid), results CSV complete and correct, Bull Board parent
- * complete. Real processes: `node bin/mypay.js refunds run …` and `src/app/worker-process.ts`.
+ * complete. Real processes: `node bin/mypay.js refunds run …` and `npm run worker` (src/main.ts --role worker).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-/** Spawns real worker processes (`src/app/worker-process.ts`) against a test Redis and simulator. */
+/** Spawns real worker processes (`npm run worker`, i.e. `src/main.ts --role worker`) against a test Redis and simulator. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -41,6 +41,8 @@ export function workerEnv(o: WorkerProcessOptions): Record<string, string> {
     RECONCILE_HORIZON_MS: '30000',
     RECONCILE_MAX_INTERVAL_MS: '200',
     LOG_LEVEL: 'info',
+    // Several workers share a machine: no ops HTTP server each.
+    METRICS_PORT: '0',
     ...o.env,
   };
 }
@@ -55,14 +57,14 @@ export interface WorkerProcess {
 }
 
 export async function spawnWorker(o: WorkerProcessOptions): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, 'src/app/worker-process.ts'], { env: workerEnv(o), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, 'src/main.ts', '--role', 'worker'], { env: workerEnv(o), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  // Ready when it logs "workers started".
+  // Ready when it logs "started".
   const deadline = Date.now() + 20_000;
-  while (!out.includes('workers started')) {
+  while (!out.includes('"msg":"started"')) {
     if (child.exitCode !== null) throw new Error(`worker process exited early: ${out}`);
     if (Date.now() > deadline) throw new Error(`worker process did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -10,7 +10,6 @@ import type { ApiOptions } from '../deps.js';
 import { applyIdempotencyKey, idempotencyKey } from '../idempotency.js';
 import { HttpProblem } from '../problem.js';
 import { withStore } from '../stores.js';
-import { noteRelated } from '../views/related.js';
 import { operationView } from '../views/payment.js';
 import { redactDeep } from '../redact.js';
 
@@ -23,7 +22,6 @@ export function operationRoutes(api: ApiOptions): Router {
 
   async function reply(res: Response, result: EnqueueResult): Promise<void> {
     const op = result.operation;
-    if (op.kind !== 'charge') await noteRelated(core, op.charge_id, op.id);
     res
       .status(202)
       .location(op.kind === 'charge' ? `/v1/payments/${encodeURIComponent(op.store_uid)}/${encodeURIComponent(op.order_id ?? '')}` : `/v1/operations/${encodeURIComponent(op.id)}`)
