@@ -116,6 +116,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       core.store.audit(op, 'answer', { code: 'B200', msg: answerMsg, latencyMs }, `B200 ${answerMsg}`),
       core.store.noteAnswer(op.store, op.device, 'B200', at),
       job.log(`answer B200 ${answerMsg} (${latencyMs ?? '?'} ms)`),
+      job.updateProgress({ step: 'answered', code: 'B200', posts: claim.counter }),
     ]);
     ctx.onEvent?.({ type: 'post', op, cmd, latencyMs, outcome: 'B200' });
 
@@ -146,7 +147,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     const now = core.now();
     if (!isGatewayError(err)) throw err; // a bug or Redis trouble: BullMQ retries; the rerun sees `sending`.
     await core.store.audit(op, 'answer', { error: err.kind, reason: 'reason' in err ? err.reason : undefined, message: err.message }, `${err.kind}`);
-    await job.log(`${err.kind}: ${err.message}`);
+    await Promise.all([job.log(`${err.kind}: ${err.message}`), job.updateProgress({ step: 'answered', code: err.kind, posts: attempt })]);
     ctx.onEvent?.({ type: 'post', op, cmd, outcome: err.kind });
 
     const retryable =

@@ -60,7 +60,11 @@ export function createStatusProcessor(ctx: WorkerContext) {
       }
     }
     await core.store.redis.hincrby(core.store.keys.op(op.id), 'polls', 1);
-    await job.log(`poll: ${outcome ? describe(outcome) : 'no answer'}`);
+    const polls = (op.polls ?? 0) + 1;
+    await Promise.all([
+      job.log(`poll ${polls}: ${outcome ? describe(outcome) : 'no answer'}`),
+      job.updateProgress({ polls, prc: outcome && outcome.type !== 'not_found' ? outcome.prc : null, outcome: outcome?.type ?? 'no_answer' }),
+    ]);
 
     if (outcome?.type === 'final') {
       const done = await finishOperation(ctx, op, outcome.state, { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message }, { refundUid: outcome.refundUid });

@@ -62,7 +62,9 @@ describe('Bull Board', () => {
     expect(device).toMatch(/POST api\/postransaction to terminal A01 \(attempt 1\)/);
     expect(device).toMatch(/answer B200/);
     const status = ((await board(api, `/api/queues/status/${encodeURIComponent(`${id}.status`)}/logs`)).body as string[]).join('\n');
-    expect(status).toMatch(/poll: prc 250 → paid/);
+    expect(status).toMatch(/poll \d+: prc 250 → paid/);
+    const statusJob = await api.h.core.statusQueue.getJob(`${id}.status`);
+    expect(statusJob?.progress).toMatchObject({ prc: '250', outcome: 'final' });
   });
 
   it('redacts secrets in job data and return values', async () => {
