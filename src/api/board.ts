@@ -33,10 +33,7 @@ export function createBoard(core: Core, opts: { readOnly: boolean }): Router {
   });
   createBullBoard({
     queues,
-    // @bull-board/express 9.10.1 ships its own nested @bull-board/api 9.10.1, whose private class
-    // fields make its types differ nominally from our 9.10.2; at run time the adapter takes only
-    // plain route tables from createBullBoard. Aligning both packages on one version removes this cast.
-    serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+    serverAdapter,
     options: { uiConfig: { boardTitle: 'MYPAY terminals', hideDocsLink: true } },
   });
   return serverAdapter.getRouter() as Router;
