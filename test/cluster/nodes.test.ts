@@ -2,7 +2,7 @@
  * Worker nodes (issue #9):
  * 1. Three `npm run worker` processes, each with its ops server on its own loopback host and port,
  *    on a 3-master Redis Cluster (`REDIS_URL=redis+cluster://…`), share the load; every terminal's
- *    operations still run one at a time and in enqueue order.
+ *    operations still run one at a time and in enqueue order. `npm run api` works on the cluster too.
  * 2. A worker whose Redis link goes down in the middle of a charge, for longer than the BullMQ lock:
  *    another worker takes the job over, and the gateway still sees exactly one POST for the order,
  *    which ends `paid` — whether the link is reset (the client reconnects and replays) or silently
@@ -13,7 +13,7 @@ import { Cluster } from 'ioredis';
 import { REDIS_OPTIONS, createCore } from '../../src/queues/core.js';
 import { createProducer } from '../../src/producers/index.js';
 import { createSimulator, type JournalEntry, type Simulator } from '../../src/simulator/index.js';
-import { charge, startHarness, type Harness } from '../support/harness.js';
+import { STORE_UID, charge, startHarness, type Harness } from '../support/harness.js';
 import { startLocalCluster, type LocalCluster } from './support/cluster.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { startWorkerNode, type WorkerNode } from './support/worker-node.js';
@@ -35,7 +35,7 @@ const postsFor = (sim: Simulator, orderId: string) =>
   (sim.journal(0, 1_000_000) as JournalEntry[]).filter((e) => e.cmd === 'api/postransaction' && (e.request as { order_id?: string }).order_id === orderId);
 
 describe('worker nodes', () => {
-  it('3 `npm run worker` nodes on 127.0.0.1/.2/.3 and a 3-master cluster share 40 terminals × 8 charges: FIFO, no busy violations', async () => {
+  it('3 `npm run worker` nodes on 127.0.0.1/.2/.3 and a 3-master cluster share 40 terminals × 8 charges: FIFO, no busy violations; npm run api on the cluster', async () => {
     const cluster: LocalCluster = await startLocalCluster(3);
     cleanup.push(() => cluster.stop());
     const sim = await createSimulator({ devices: 40, serviceMs: 10, journalSize: 50_000 });
@@ -86,9 +86,25 @@ describe('worker nodes', () => {
     // Each node did part of the work, as its own /metrics says (POSTs by any outcome: on a loaded
     // machine an answer can come after the timeout — outcome unknown, followed up, never resent).
     const perNode = await Promise.all(nodes.map((n) => n.metric('mypay_gateway_posts_total', { command: 'api/postransaction' })));
-    console.log(`3 worker nodes on a 3-master cluster: 320 charges on 40 terminals paid in ${elapsed} ms; charge POSTs per node ${perNode.join(' / ')}`);
+    const recoveries = await Promise.all(nodes.map((n) => n.metric('mypay_lease_recoveries_total')));
+    const unknown = await Promise.all(nodes.map((n) => n.metric('mypay_unknown_outcomes_total')));
+    console.log(`3 worker nodes on a 3-master cluster: 320 charges on 40 terminals paid in ${elapsed} ms; charge POSTs per node ${perNode.join(' / ')}; unknown outcomes ${unknown.join(' / ')}; lease recoveries ${recoveries.join(' / ')}`);
     expect(perNode.reduce((a, b) => a + b, 0)).toBe(320);
     for (const n of perNode) expect(n).toBeGreaterThan(0);
+
+    // `npm run api` on the same cluster: intake, payment view, devices, Bull Board.
+    const api = await startWorkerNode({ role: 'api', host: '127.0.0.1', redisUrl: cluster.url, prefix, gatewayUrl: sim.url, env: { API_KEYS: 'cluster-test-key', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'cluster-test-password' } });
+    cleanup.push(() => api.stop());
+    const bearer = { authorization: 'Bearer cluster-test-key', 'content-type': 'application/json' };
+    const orderId = `${prefix}-api`;
+    const posted = await fetch(`${api.origin}/v1/charges`, { method: 'POST', headers: bearer, body: JSON.stringify({ device_name: 'A01', order_id: orderId, cost: 100, pfn: 'CREDITCARD' }) });
+    expect(posted.status).toBe(202);
+    await until('the API charge paid', async () => ((await (await fetch(`${api.origin}/v1/payments/${STORE_UID}/${orderId}`, { headers: bearer })).json()) as { state: string }).state === 'paid', 20_000);
+    const devicesView = (await (await fetch(`${api.origin}/v1/devices?store_uid=${STORE_UID}`, { headers: bearer })).json()) as { devices: unknown[] };
+    expect(devicesView.devices).toHaveLength(40);
+    const board = await fetch(`${api.origin}/admin/queues/api/queues?activeQueue=device&status=completed&page=1`, { headers: { authorization: `Basic ${Buffer.from('ops:cluster-test-password').toString('base64')}` } });
+    expect(board.status).toBe(200);
+    expect(JSON.stringify(await board.json())).toContain(`charge A01 · order ${orderId}`);
   }, 150_000);
 
   describe('a worker losing its Redis link mid-charge for longer than the lock (2 s)', () => {

@@ -1,6 +1,7 @@
 /**
- * A worker node as production runs it: `npm run worker` (`src/main.ts --role worker`), with its
- * /healthz, /readyz and /metrics on its own host:port. Ready when /readyz answers 200.
+ * A node as production runs it: `npm run worker` (`src/main.ts --role worker`, /healthz, /readyz
+ * and /metrics on `METRICS_PORT`) or `npm run api` (`--role api`, the API on `PORT`), on its own
+ * host:port. Ready when /readyz answers 200.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -14,7 +15,7 @@ const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 
 export interface WorkerNode {
   child: ChildProcess;
-  /** `http://<host>:<port>` of the node's ops server. */
+  /** `http://<host>:<port>` of the node's ops server (worker) or API (api). */
   origin: string;
   output(): string;
   /** Counter values of one metric family, summed by the labels given (e.g. `{command: 'api/postransaction'}`). */
@@ -25,10 +26,11 @@ export interface WorkerNode {
   kill9(): Promise<void>;
 }
 
-export async function startWorkerNode(o: WorkerProcessOptions & { host: string }): Promise<WorkerNode> {
+export async function startWorkerNode(o: WorkerProcessOptions & { host: string; role?: 'worker' | 'api' }): Promise<WorkerNode> {
   const port = await freePort();
-  const env = { ...workerEnv(o), METRICS_PORT: String(port), HOST: o.host };
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, 'src/main.ts', '--role', 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const role = o.role ?? 'worker';
+  const env = { ...workerEnv(o), HOST: o.host, ...(role === 'worker' ? { METRICS_PORT: String(port) } : { PORT: String(port) }) };
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, 'src/main.ts', '--role', role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
