@@ -63,6 +63,12 @@ describe('docker-compose.yml', () => {
     expect(sim.environment.SIM_TLS).toBe('1');
     // Every (api, worker) setting left empty falls back to the schema default: empty values are ignored by loadEnv.
     expect(worker.environment.LEASE_MS).toBe('');
+    // SIGTERM must reach node through npm's `sh -c`: only a process-group signal does (tini -g).
+    for (const name of ['api', 'worker', 'simulator']) {
+      const svc = services[name] as { init: boolean; environment: Record<string, string> };
+      expect(svc.init, name).toBe(true);
+      expect(svc.environment.TINI_KILL_PROCESS_GROUP, name).toBe('1');
+    }
   });
 
   it.skipIf(!hasCompose)('refuses to render without the gateway and the credentials, naming what is missing', () => {
