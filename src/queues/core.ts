@@ -4,7 +4,7 @@
  * runnable (first enqueue, hand-off, recovery).
  */
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
-import { Queue, type Job } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { OperationStore } from '../store/operations.js';
@@ -38,6 +38,11 @@ export interface Core {
   now(): number;
   /** Makes the operation's device job runnable now (creating it if needed). */
   dispatch(op: StoredOperation): Promise<void>;
+  /**
+   * The hand-off's fast path: promotes the parked device job of `opId` in one round trip; only if
+   * it is not parked (a recovery case) reads the record and falls back to {@link dispatch}.
+   */
+  wake(opId: string): Promise<StoredOperation | null>;
   /** Creates the device job parked (waiting its turn) unless the operation already holds the terminal. */
   park(op: StoredOperation, holdsLease: boolean): Promise<void>;
   /** {@link park} for many new operations: one `addBulk`, one pipelined lease check. */
@@ -66,9 +71,13 @@ export function createCore(options: CoreOptions): Core {
   for (const q of [deviceQueue, statusQueue]) q.on('error', (err: Error) => logger.warn({ queue: q.name, err: err.message }, 'queue connection error'));
 
   async function makeRunnable(queue: Queue<OperationJob>, jobId: string, name: string, opId: string, delay: number, promote: boolean): Promise<void> {
+    // A short wait is cheaper in the job than through Redis' timer (see settings.inlineWaitMs).
+    const inline = delay > 0 && delay <= settings.inlineWaitMs;
+    const data: OperationJob = inline ? { opId, notBefore: now() + delay } : { opId };
+    if (inline) delay = 0;
     const job: Job<OperationJob> | undefined = await queue.getJob(jobId);
     if (!job) {
-      await queue.add(name, { opId }, { jobId, delay });
+      await queue.add(name, data, { jobId, delay });
       return;
     }
     const state = await job.getState();
@@ -77,7 +86,7 @@ export function createCore(options: CoreOptions): Core {
     } else if (state === 'completed' || state === 'failed' || state === 'unknown') {
       // A finished job under this id (kept by retention) cannot run again: replace it.
       await job.remove().catch(() => undefined);
-      await queue.add(name, { opId }, { jobId, delay });
+      await queue.add(name, data, { jobId, delay });
     }
   }
 
@@ -85,6 +94,16 @@ export function createCore(options: CoreOptions): Core {
     redis, store, tag, prefix, settings, logger, deviceQueue, statusQueue,
     now,
     dispatch: (op) => makeRunnable(deviceQueue, op.id, jobName(op), op.id, 0, true),
+    async wake(opId) {
+      try {
+        await new Job<OperationJob>(deviceQueue, 'wake', { opId }, {}, opId).promote();
+        return null;
+      } catch {
+        const op = await store.get(opId);
+        if (op) await makeRunnable(deviceQueue, op.id, jobName(op), op.id, 0, true);
+        return op;
+      }
+    },
     async park(op, holdsLease) {
       await deviceQueue.add(jobName(op), { opId: op.id }, { jobId: op.id, delay: holdsLease ? 0 : settings.parkMs });
       if (holdsLease) return;

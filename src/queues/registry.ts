@@ -15,7 +15,11 @@ export const QUEUES = {
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-export const operationJobSchema = z.object({ opId: z.string().min(1) });
+export const operationJobSchema = z.object({
+  opId: z.string().min(1),
+  /** Status jobs: do not query before this time (ms); a short first wait is kept in-process. */
+  notBefore: z.number().int().optional(),
+});
 export type OperationJob = z.infer<typeof operationJobSchema>;
 
 /** Retention: enough history for ops, bounded so Redis does not grow without end. */

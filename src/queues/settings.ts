@@ -16,6 +16,12 @@ export interface CoreSettings {
   answerTimeoutMs: number;
   /** How often each worker process sweeps expired leases. Default 5 000. */
   sweepIntervalMs: number;
+  /**
+   * Follow-up waits up to this long happen inside the running job instead of through a delayed job
+   * (which Redis' timer wakes up to 1/hz late). Default 250 — production polls (2 s) always go
+   * through delayed jobs and hold no worker slot while waiting.
+   */
+  inlineWaitMs: number;
   poll: PollScheduleOptions;
   retry: RetryOptions;
 }
@@ -28,6 +34,7 @@ export const DEFAULT_SETTINGS: CoreSettings = {
   maxResends: 2,
   answerTimeoutMs: 15_000,
   sweepIntervalMs: 5_000,
+  inlineWaitMs: 250,
   poll: DEFAULT_POLL_SCHEDULE,
   retry: DEFAULT_RETRY,
 };

@@ -163,20 +163,14 @@ export class OperationStore {
     const settles = op.kind === 'refund' && op.charge && opts.settleRefund;
     const chargeKey = settles ? k.op(op.charge!) : k.op(op.id);
     const claimedKey = op.kind === 'refund' && op.charge ? k.claimed(op.charge) : k.op(op.id);
+    const childrenKey = op.kind === 'charge' ? k.children(op.id) : k.op(op.id);
     const [status, value] = await this.redis.mypayFinish(
-      k.op(op.id), k.lease(member), k.leases, k.mailboxLive(member), k.mailboxBulk(member), chargeKey, claimedKey,
+      k.op(op.id), k.lease(member), k.leases, k.mailboxLive(member), k.mailboxBulk(member), chargeKey, claimedKey, k.audit(op.id), childrenKey,
       op.id, state ?? '', (opts.expect ?? []).join(','), opts.now, opts.nextLeaseUntil, member,
-      settles ? opts.settleRefund! : '', opts.refundUid ?? '',
+      settles ? opts.settleRefund! : '', opts.refundUid ?? '', this.retentionMs,
       ...flat(opts.fields ?? {}),
     );
     if (status !== 'ok') return { ok: false, state: value ?? '' };
-    if (state) {
-      const pipe = this.redis.pipeline();
-      pipe.pexpire(k.op(op.id), this.retentionMs);
-      pipe.pexpire(k.audit(op.id), this.retentionMs);
-      if (op.kind === 'charge') pipe.pexpire(k.children(op.id), this.retentionMs);
-      await pipe.exec();
-    }
     return { ok: true, next: value ? value : null };
   }
 

@@ -7,7 +7,7 @@ const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.m
 export const SCRIPTS = {
   mypayEnqueue: { numberOfKeys: 8, lua: lua('enqueue') },
   mypayTransition: { numberOfKeys: 3, lua: lua('transition') },
-  mypayFinish: { numberOfKeys: 7, lua: lua('finish') },
+  mypayFinish: { numberOfKeys: 9, lua: lua('finish') },
   mypaySweep: { numberOfKeys: 1, lua: lua('sweep') },
 } as const;
 

@@ -44,10 +44,10 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       await releaseTerminal(ctx, op);
       return op.state;
     }
-    const holder = await core.store.leaseHolder(op.store, op.device);
-    if (holder !== op.id) {
-      await job.log(`waiting in line for terminal ${op.device} (now serving ${holder ?? 'nobody'})`);
-      return sleep(job, token, core.settings.parkMs);
+    // A live operation ready to send skips this read: its claim checks the lease atomically.
+    if (!(op.lane === 'live' && (op.state === 'queued' || op.state === 'retry_wait'))) {
+      const holder = await core.store.leaseHolder(op.store, op.device);
+      if (holder !== op.id) return park(job, token, op, holder);
     }
     switch (op.state) {
       case 'queued':
@@ -71,6 +71,12 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     }
   };
 
+  /** Not this operation's turn: sleep until the hand-off promotes the job (O(1): no polling). */
+  async function park(job: Job, token: string | undefined, op: StoredOperation, holder: string | null): Promise<never> {
+    await job.log(`waiting in line for terminal ${op.device} (now serving ${holder ?? 'nobody'})`);
+    return sleep(job, token, core.settings.parkMs);
+  }
+
   async function send(job: Job, token: string | undefined, op: StoredOperation, log: Logger): Promise<string> {
     const cmd = COMMAND_OF[op.kind];
     if (op.lane === 'bulk' && ctx.bulkGate) {
@@ -91,6 +97,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       fields: { sent: now, first_sent: op.first_sent ?? now, deadline },
     });
     if (!claim.ok) {
+      if (claim.reason === 'not_holder') return park(job, token, op, claim.value || null);
       await job.log(`not sent: ${claim.reason} (${claim.value})`);
       return claim.reason;
     }

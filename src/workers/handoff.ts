@@ -25,11 +25,12 @@ export async function finishOperation(
     fields: { ...fields, refund_uid: extra.refundUid },
   });
   if (!res.ok) return false;
+  // Wake the next operation first: the audit entry is not on the terminal's critical path.
+  if (res.next) await wake(ctx, res.next);
   ctx.onEvent?.({ type: 'final', op, state });
   // `fields` may carry the charge `key` from the query row (kept in the record for refunds); the
   // audit trail masks it like every other audit entry.
   await core.store.audit(op, 'final', { state, ...fields, ...(fields.key ? { key: REDACTED } : {}) }, `${state}${fields.prc ? ` prc ${fields.prc}` : ''}`);
-  if (res.next) await wake(ctx, res.next);
   return true;
 }
 
@@ -41,15 +42,8 @@ export async function releaseTerminal(ctx: WorkerContext, op: StoredOperation): 
 }
 
 async function wake(ctx: WorkerContext, nextId: string): Promise<void> {
-  const next = await ctx.core.store.get(nextId);
-  if (!next) {
-    ctx.logger.error({ opId: nextId }, 'next operation in line has no record; releasing its turn');
-    return;
-  }
-  if (isFinalState(next.state)) {
-    // Finished while waiting (should not happen; be safe): pass the terminal on again.
-    await releaseTerminal(ctx, next);
-    return;
-  }
-  await ctx.core.dispatch(next);
+  const recovered = await ctx.core.wake(nextId);
+  // Not parked: the slow path read the record; one that finished while waiting (should not happen)
+  // passes the terminal on again.
+  if (recovered && isFinalState(recovered.state)) await releaseTerminal(ctx, recovered);
 }

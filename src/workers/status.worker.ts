@@ -24,8 +24,27 @@ export function createStatusProcessor(ctx: WorkerContext) {
   const { core } = ctx;
   const { poll } = core.settings;
 
+  /**
+   * Runs polls; a wait up to `inlineWaitMs` happens in this job run (Redis' timer would wake a
+   * delayed job up to 1/hz late), a longer one by moving the job to delayed (no slot held).
+   */
   return async function processStatus(job: Job<OperationJob>, token?: string): Promise<string> {
-    const { opId } = operationJobSchema.parse(job.data);
+    const { opId, notBefore } = operationJobSchema.parse(job.data);
+    const first = (notBefore ?? 0) - core.now();
+    if (first > 0) await new Promise((r) => setTimeout(r, Math.min(first, core.settings.inlineWaitMs)));
+    for (;;) {
+      const next = await pollOnce(job, opId);
+      if (typeof next === 'string') return next;
+      if (next > core.settings.inlineWaitMs) {
+        await job.moveToDelayed(core.now() + next, token);
+        throw new DelayedError();
+      }
+      await new Promise((r) => setTimeout(r, next));
+    }
+  };
+
+  /** One status query and what follows from it: a final word (string) or the delay to the next poll. */
+  async function pollOnce(job: Job<OperationJob>, opId: string): Promise<string | number> {
     const op = await core.store.get(opId);
     if (!op) return 'missing';
     if (isFinalState(op.state)) {
@@ -125,9 +144,8 @@ export function createStatusProcessor(ctx: WorkerContext) {
       return 'unresolved';
     }
     if (holds && !terminalFree) await core.store.renewLease(op, now + delay + core.settings.leaseMs);
-    await job.moveToDelayed(now + delay, token);
-    throw new DelayedError();
-  };
+    return delay;
+  }
 
   async function chargeCost(op: StoredOperation): Promise<number | undefined> {
     return op.charge ? (await core.store.get(op.charge))?.cost : undefined;

@@ -11,6 +11,8 @@
   KEYS[5] bulk mailbox
   KEYS[6] charge op hash (refunds of a charge we know; else = KEYS[1])
   KEYS[7] claimed refund uids set of that charge (else = KEYS[1])
+  KEYS[8] the op's audit stream (expires with the record)
+  KEYS[9] the op's children set (charges: expires with the record; else = KEYS[1])
 
   ARGV[1] op id
   ARGV[2] final state, or '' to hand the terminal on only
@@ -20,7 +22,8 @@
   ARGV[6] terminal member <store>|<device>
   ARGV[7] refund settlement: 'refunded' | 'released' | ''
   ARGV[8] refund uid to claim ('' = none)
-  ARGV[9..] field, value pairs to set with the final state
+  ARGV[9] retention (ms) of the final record, its audit and children
+  ARGV[10..] field, value pairs to set with the final state
 
   Returns {'ok', next op id or ''} | {'stale', current state}
 ]]
@@ -33,8 +36,11 @@ if ARGV[2] ~= '' then
     if not ok then return {'stale', state} end
   end
   local fields = {}
-  for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+  for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[4], 'finished', ARGV[4], unpack(fields))
+  redis.call('PEXPIRE', KEYS[1], ARGV[9])
+  redis.call('PEXPIRE', KEYS[8], ARGV[9])
+  if KEYS[9] ~= KEYS[1] then redis.call('PEXPIRE', KEYS[9], ARGV[9]) end
   local amount = tonumber(redis.call('HGET', KEYS[1], 'cost') or '0')
   if ARGV[7] == 'refunded' and KEYS[6] ~= KEYS[1] then
     redis.call('HINCRBY', KEYS[6], 'reserved', -amount)
