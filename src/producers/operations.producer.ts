@@ -24,7 +24,7 @@ import { amountValue } from '../domain/schemas/requests/fields.js';
 import { parseOrThrow } from '../domain/validation.js';
 import { createCore, type Core, type CoreOptions } from '../queues/core.js';
 import { operationId } from '../store/keys.js';
-import { toRecord, type OperationRecord, type StoredOperation } from '../store/record.js';
+import { storedRequest, toRecord, type OperationRecord, type StoredOperation } from '../store/record.js';
 import { enqueueOperation, enqueueOperations, type EnqueueOutcome, type EnqueueResult } from './enqueue.js';
 import type { CreateOperation } from '../store/operations.js';
 import { fieldError } from './errors.js';
@@ -143,7 +143,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
         lane: opts.lane ?? 'live',
         store: req.store_uid,
         device: req.device_name,
-        fields: { kind: 'charge', order_id: req.order_id, cost, req: JSON.stringify(req) },
+        fields: { kind: 'charge', order_id: req.order_id, cost, req: storedRequest(req) },
       }, 'order_id');
     },
 
@@ -200,7 +200,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
         store: inp.store_uid,
         device: t.device,
         parent: t.charge?.id,
-        fields: { kind: 'reprint_invoice', order_id: t.orderId, uid: t.uid, key: t.key, req: JSON.stringify(stored), charge: t.charge?.id, ref },
+        fields: { kind: 'reprint_invoice', order_id: t.orderId, uid: t.uid, key: t.key, req: storedRequest(stored), charge: t.charge?.id, ref },
       }, 'reprint_id');
     },
 
@@ -218,7 +218,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
         store: inp.store_uid,
         device: t.device,
         parent: t.charge?.id,
-        fields: { kind: 'reprint_signature', order_id: t.orderId, uid: t.uid, key: t.key, req: JSON.stringify(stored), charge: t.charge?.id, ref },
+        fields: { kind: 'reprint_signature', order_id: t.orderId, uid: t.uid, key: t.key, req: storedRequest(stored), charge: t.charge?.id, ref },
       }, 'reprint_id');
     },
 
@@ -266,7 +266,7 @@ function refundCreate(inp: z.output<typeof refundInputSchema>, t: Target): Creat
     reserveOn: t.charge ? { chargeId: t.charge.id, amount: cost } : undefined,
     parent: t.charge?.id,
     fields: {
-      kind: 'refund', order_id: t.orderId, cost, uid: t.uid, key: t.key, req: JSON.stringify(stored),
+      kind: 'refund', order_id: t.orderId, cost, uid: t.uid, key: t.key, req: storedRequest(stored),
       charge: t.charge?.id, ref: inp.refund_id, batch: inp.batch_id, order_cost: t.orderCost,
     },
   };

@@ -16,7 +16,11 @@ export const storedOperationSchema = z.object({
   store: z.string(),
   device: z.string(),
   fp: z.string(),
-  /** Gateway request payload (JSON) without the charge `key`, which lives in its own field. */
+  /**
+   * Gateway request payload (JSON) without what the record holds in fields of its own (store,
+   * device, order, amount, uid) and without the charge `key`; see {@link gatewayRequest}. Kept short
+   * so the hash stays in Redis' compact listpack encoding.
+   */
   req: z.string(),
   order_id: z.string().optional(),
   cost: optNum,
@@ -54,6 +58,30 @@ export type StoredOperation = z.infer<typeof storedOperationSchema>;
 
 export const REDACTED = '[redacted]';
 
+/** Fields of the gateway payload that the record keeps as fields of its own. */
+export const RECORD_FIELDS = ['store_uid', 'device_name', 'order_id', 'cost', 'uid', 'key'] as const;
+
+/** The payload to store in `req`: the gateway payload minus {@link RECORD_FIELDS}. */
+export function storedRequest(payload: Record<string, unknown>): string {
+  const rest = Object.fromEntries(Object.entries(payload).filter(([k]) => !(RECORD_FIELDS as readonly string[]).includes(k)));
+  return JSON.stringify(rest);
+}
+
+/** The gateway payload of an operation, rebuilt from its record — without the charge `key`. */
+export function gatewayRequest(op: StoredOperation): Record<string, unknown> {
+  let rest: Record<string, unknown> = {};
+  try {
+    rest = JSON.parse(op.req) as Record<string, unknown>;
+  } catch {
+    rest = {};
+  }
+  const head: Record<string, unknown> = { store_uid: op.store, device_name: op.device };
+  if (op.kind === 'charge') Object.assign(head, { order_id: op.order_id, cost: String(op.cost) });
+  else head.uid = op.uid;
+  if (op.kind === 'refund') head.cost = String(op.cost);
+  return { ...head, ...rest };
+}
+
 /** What callers, logs, the API and Bull Board see: the charge `key` never leaves the store. */
 export interface OperationRecord {
   id: string;
@@ -90,13 +118,8 @@ export interface OperationRecord {
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 export function toRecord(op: StoredOperation): OperationRecord {
-  let request: Record<string, unknown> = {};
-  try {
-    request = JSON.parse(op.req) as Record<string, unknown>;
-  } catch {
-    request = {};
-  }
-  if ('key' in request) request.key = REDACTED;
+  const request = gatewayRequest(op);
+  if (op.kind !== 'charge') request.key = REDACTED;
   return {
     id: op.id,
     kind: op.kind,

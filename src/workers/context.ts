@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Command } from '../domain/codec/index.js';
 import type { GatewayAnswer } from '../gateway/answer.js';
 import type { Core } from '../queues/core.js';
-import type { StoredOperation } from '../store/record.js';
+import { gatewayRequest, type StoredOperation } from '../store/record.js';
 
 export interface GatewayPort {
   send(store: { store_uid: string; key: string }, cmd: Command, data: unknown): Promise<GatewayAnswer>;
@@ -38,14 +38,14 @@ export const COMMAND_OF: Record<StoredOperation['kind'], Command> = {
 
 /** The request as sent: the stored payload plus the charge `key` (never stored in the payload, never logged). */
 export function requestPayload(op: StoredOperation): Record<string, unknown> {
-  const req = JSON.parse(op.req) as Record<string, unknown>;
+  const req = gatewayRequest(op);
   if (op.kind !== 'charge' && op.key) req.key = op.key;
   return req;
 }
 
 /** The same request with the key masked, for the audit trail and logs. */
 export function auditPayload(op: StoredOperation): Record<string, unknown> {
-  const req = JSON.parse(op.req) as Record<string, unknown>;
+  const req = gatewayRequest(op);
   if (op.kind !== 'charge') req.key = '[redacted]';
   return req;
 }
