@@ -83,6 +83,8 @@ export interface ProducerOptions extends CoreOptions {
 export interface Producer {
   readonly core: Core;
   enqueueCharge(input: ChargeRequestInput, options?: { lane?: Lane }): Promise<EnqueueResult>;
+  /** Many charges at once: one pipeline of enqueue scripts, one `addBulk`; an outcome per input, in order. */
+  enqueueCharges(inputs: ChargeRequestInput[], options?: { lane?: Lane }): Promise<EnqueueOutcome[]>;
   enqueueRefund(input: RefundInput): Promise<EnqueueResult>;
   /** Many refunds at once (batch runs): one pipeline of scripts, one `addBulk`; an outcome per input, in order. */
   enqueueRefunds(inputs: RefundInput[]): Promise<EnqueueOutcome[]>;
@@ -131,20 +133,27 @@ export function createProducer(options: ProducerOptions | Core): Producer {
     return { charge: null, uid: ref.uid, key: ref.key, device: ref.device_name, orderId: ref.order_id, orderCost: ref.order_cost === undefined ? undefined : Number(ref.order_cost) };
   }
 
+  function chargeCreate(input: ChargeRequestInput, lane: Lane = 'live'): CreateOperation {
+    const req = parseOrThrow(chargeRequestSchema, input);
+    checkStore(req.store_uid);
+    return {
+      id: operationId('charge', req.store_uid, req.order_id),
+      fingerprint: fingerprint(req),
+      lane,
+      store: req.store_uid,
+      device: req.device_name,
+      fields: { kind: 'charge', order_id: req.order_id, cost: amountValue(req.cost), req: storedRequest(req) },
+    };
+  }
+
   return {
     core,
     async enqueueCharge(input, opts = {}) {
-      const req = parseOrThrow(chargeRequestSchema, input);
-      checkStore(req.store_uid);
-      const cost = amountValue(req.cost);
-      return enqueueOperation(core, {
-        id: operationId('charge', req.store_uid, req.order_id),
-        fingerprint: fingerprint(req),
-        lane: opts.lane ?? 'live',
-        store: req.store_uid,
-        device: req.device_name,
-        fields: { kind: 'charge', order_id: req.order_id, cost, req: storedRequest(req) },
-      }, 'order_id');
+      return enqueueOperation(core, chargeCreate(input, opts.lane), 'order_id');
+    },
+
+    enqueueCharges(inputs, opts = {}) {
+      return enqueueEach(core, inputs, 'order_id', (input) => chargeCreate(input, opts.lane));
     },
 
     async enqueueRefund(input) {
@@ -154,7 +163,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
     },
 
     async enqueueRefunds(inputs) {
-      // Parse and resolve every charge in one pipeline; each refund keeps its own error.
+      // Resolve every charge named by order_id in one pipeline; each refund keeps its own error.
       const parsed = inputs.map((input) => {
         try {
           const inp = parseOrThrow(refundInputSchema, input);
@@ -167,23 +176,11 @@ export function createProducer(options: ProducerOptions | Core): Producer {
       const byOrder = parsed.map((p) => (p instanceof Error || !p.order_id ? null : operationId('charge', p.store_uid, p.order_id)));
       const charges = await core.store.getMany(byOrder.filter((x): x is string => x !== null));
       const chargeById = new Map(charges.filter((c): c is StoredOperation => c !== null).map((c) => [c.id, c]));
-      const outcomes: (EnqueueOutcome | null)[] = [];
-      const items: { create: CreateOperation; keyField: string }[] = [];
-      const slots: number[] = [];
-      for (const [i, p] of parsed.entries()) {
-        try {
-          if (p instanceof Error) throw p;
-          const charge = byOrder[i] ? (chargeById.get(byOrder[i]!) ?? null) : await resolveCharge(p);
-          items.push({ create: refundCreate(p, targetOf(p, charge, true)), keyField: 'refund_id' });
-          slots.push(i);
-          outcomes.push(null);
-        } catch (err) {
-          outcomes.push({ ok: false, error: err as Error });
-        }
-      }
-      const done = await enqueueOperations(core, items);
-      done.forEach((o, j) => (outcomes[slots[j]!] = o));
-      return outcomes as EnqueueOutcome[];
+      return enqueueEach(core, parsed, 'refund_id', async (p, i) => {
+        if (p instanceof Error) throw p;
+        const charge = byOrder[i] ? (chargeById.get(byOrder[i]!) ?? null) : await resolveCharge(p);
+        return refundCreate(p, targetOf(p, charge, true));
+      });
     },
 
     async enqueueInvoiceReprint(input) {
@@ -244,6 +241,28 @@ export function createProducer(options: ProducerOptions | Core): Producer {
 
     close: () => core.close(),
   };
+}
+
+/**
+ * Prepares each input (its own error if that fails), then enqueues the prepared ones together;
+ * one outcome per input, in order.
+ */
+async function enqueueEach<T>(core: Core, inputs: readonly T[], keyField: string, prepare: (input: T, i: number) => CreateOperation | Promise<CreateOperation>): Promise<EnqueueOutcome[]> {
+  const outcomes: (EnqueueOutcome | null)[] = [];
+  const items: { create: CreateOperation; keyField: string }[] = [];
+  const slots: number[] = [];
+  for (const [i, input] of inputs.entries()) {
+    try {
+      items.push({ create: await prepare(input, i), keyField });
+      slots.push(i);
+      outcomes.push(null);
+    } catch (err) {
+      outcomes.push({ ok: false, error: err as Error });
+    }
+  }
+  const done = await enqueueOperations(core, items);
+  done.forEach((o, j) => (outcomes[slots[j]!] = o));
+  return outcomes as EnqueueOutcome[];
 }
 
 type Target = { charge: StoredOperation | null; uid: string; key: string; device: string; orderId: string | undefined; orderCost: number | undefined };

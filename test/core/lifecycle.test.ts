@@ -75,6 +75,25 @@ describe('idempotency', () => {
   });
 });
 
+describe('bulk charges', () => {
+  it('enqueueCharges: outcomes in order, bad inputs named, lines kept in input order per terminal', async () => {
+    const run = Date.now();
+    const inputs = [
+      charge(`bc-${run}-1`, 100, 'A09'),
+      { ...charge(`bc-${run}-2`, 100, 'A09'), cost: 0 },
+      charge(`bc-${run}-3`, 100, 'A09'),
+      charge(`bc-${run}-1`, 999, 'A09'), // same order, other amount: conflict
+    ];
+    const out = await h.producer.enqueueCharges(inputs);
+    expect(out.map((o) => (o.ok ? 'ok' : o.error.name))).toEqual(['ok', 'ValidationError', 'ok', 'IdempotencyConflictError']);
+    const ids = out.flatMap((o) => (o.ok ? [o.result.operation.id] : []));
+    for (const id of ids) await h.waitForState(id, ['paid']);
+    const ops = await h.core.store.getMany(ids);
+    expect(ops[0]!.first_sent!).toBeLessThanOrEqual(ops[1]!.first_sent!);
+    expect(h.sim.engine.stats.chargePosts[`bc-${run}-2`]).toBeUndefined();
+  });
+});
+
 describe('refunds', () => {
   it('partial refunds add up, the balance is enforced, a refund id is idempotent', async () => {
     const orderId = `rf-${Date.now()}`;
