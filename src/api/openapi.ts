@@ -86,6 +86,17 @@ export function buildOpenApi(): Json {
           responses: { 200: { description: 'The operation', content: json('OperationWithAudit') }, 401: problem('Missing or wrong API key'), 404: problem('No such operation') },
         },
       },
+      '/v1/operations/{id}/recheck': {
+        post: {
+          summary: 'Query the gateway now about a charge/refund being followed up or unresolved; only a final answer changes it',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            202: { description: '`result`: queried | not_followed_up', content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string' }, state: { type: 'string' }, result: { type: 'string', enum: ['queried', 'not_followed_up'] } }, required: ['id', 'state', 'result'] } } } },
+            401: problem('Missing or wrong API key'),
+            404: problem('No such operation'),
+          },
+        },
+      },
       '/v1/devices': {
         get: {
           summary: 'Terminals: idle or busy, operation in flight, waiting count, last answer',

@@ -19,7 +19,8 @@ export async function finishOperation(
   assertTransition(op.state, state);
   const { core } = ctx;
   const now = core.now();
-  const settle = op.kind === 'refund' ? (state === 'refunded' ? 'refunded' : 'released') : undefined;
+  // An unresolved refund keeps its reservation: the money may still move (a later recheck settles it).
+  const settle = op.kind !== 'refund' || state === 'unresolved' ? undefined : state === 'refunded' ? 'refunded' : 'released';
   const res = await core.store.finish(op, state, {
     expect: [op.state], now, nextLeaseUntil: now + core.settings.leaseMs, settleRefund: settle, refundUid: extra.refundUid,
     fields: { ...fields, refund_uid: extra.refundUid },

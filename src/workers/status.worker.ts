@@ -47,6 +47,7 @@ export function createStatusProcessor(ctx: WorkerContext) {
   async function pollOnce(job: Job<OperationJob>, opId: string): Promise<string | number> {
     const op = await core.store.get(opId);
     if (!op) return 'missing';
+    if (op.state === 'unresolved' && (op.kind === 'charge' || op.kind === 'refund')) return recheckUnresolved(op);
     if (isFinalState(op.state)) {
       if ((await core.store.leaseHolder(op.store, op.device)) === op.id) await releaseTerminal(ctx, op);
       return op.state;
@@ -145,6 +146,27 @@ export function createStatusProcessor(ctx: WorkerContext) {
     }
     if (holds && !terminalFree) await core.store.renewLease(op, now + delay + core.settings.leaseMs);
     return delay;
+  }
+
+  /** One query for an `unresolved` operation: a final answer settles it; nothing else changes it. */
+  async function recheckUnresolved(op: StoredOperation): Promise<string> {
+    const key = ctx.merchantKey(op.store);
+    if (!key || !op.order_id) return op.state;
+    const query = { store_uid: op.store, order_id: op.order_id, cost: String(op.kind === 'refund' ? (op.order_cost ?? (await chargeCost(op))) : op.cost) };
+    const answer = await ctx.gateway.send({ store_uid: op.store, key }, 'api/querydirect', query).catch((err: unknown) => {
+      if (isGatewayError(err)) return null;
+      throw err;
+    });
+    if (!answer) return op.state;
+    const rows = (answer.rows ?? []) as QueryRowLike[];
+    const outcome = op.kind === 'charge'
+      ? interpretChargeQuery(rows, op.order_id)
+      : interpretRefundQuery(rows, op.order_id, op.cost ?? 0, await core.store.claimedRefundUids(op.charge ?? op.id));
+    await core.store.audit(op, 'query', { answer: redactAnswer({ code: answer.code, msg: answer.msg, rows }), latencyMs: answer.latencyMs, recheck: true }, `recheck: ${describe(outcome)}`);
+    if (outcome.type !== 'final') return op.state;
+    await finishOperation(ctx, op, outcome.state, { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message }, { refundUid: outcome.refundUid });
+    if (op.kind === 'charge' && outcome.uid) await core.store.indexUid(op.store, outcome.uid, op.id);
+    return outcome.state;
   }
 
   async function chargeCost(op: StoredOperation): Promise<number | undefined> {

@@ -85,6 +85,14 @@ describe('refunds and reprints', () => {
     expect(op).toMatchObject({ kind: 'refund', state: 'refunded' });
     expect(op.audit.find((e) => e.event === 'request')?.data).toMatchObject({ cmd: 'api/posrefund', payload: { key: '[redacted]' } });
   });
+
+  it('POST /v1/operations/:id/recheck queries open operations only; unknown ids are 404', async () => {
+    const done = await api.call('POST', `/v1/operations/${encodeURIComponent(`refund.${STORE_UID}.rf-1-a`)}/recheck`);
+    expect(done.status).toBe(202);
+    expect(done.body).toMatchObject({ state: 'refunded', result: 'not_followed_up' });
+    const missing = await api.call('POST', `/v1/operations/${encodeURIComponent('charge.x.nope')}/recheck`);
+    expect(missing.status).toBe(404);
+  });
 });
 
 describe('GET /v1/devices', () => {
@@ -150,7 +158,7 @@ describe('health, metrics, OpenAPI', () => {
     const doc = r.body as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
-      '/v1/charges', '/v1/refunds', '/v1/reprints/invoice', '/v1/reprints/signature', '/v1/payments/{store_uid}/{order_id}', '/v1/devices', '/v1/callbacks/mypay', '/v1/operations/{id}',
+      '/v1/charges', '/v1/refunds', '/v1/reprints/invoice', '/v1/reprints/signature', '/v1/payments/{store_uid}/{order_id}', '/v1/devices', '/v1/callbacks/mypay', '/v1/operations/{id}', '/v1/operations/{id}/recheck',
     ]));
     expect(Object.keys(doc.components.schemas.ChargeBody?.properties ?? {})).toEqual(expect.arrayContaining(['device_name', 'order_id', 'cost', 'pfn', 'items']));
     expect(doc.components.schemas.Operation?.properties?.state).toMatchObject({ enum: expect.arrayContaining(['paid', 'unresolved']) });

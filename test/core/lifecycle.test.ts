@@ -208,6 +208,22 @@ describe('look-ups and hints', () => {
     expect(JSON.stringify(view)).not.toMatch(/"key":"(?!\[redacted\])/);
   });
 
+  it('an unresolved charge is settled by a later recheck once the gateway knows the outcome', async () => {
+    const { recheckOperation } = await import('../../src/workers/callbacks.js');
+    const orderId = `late-${Date.now()}`;
+    h.sim.script(orderId, [{ prc: 'A0001' }, { prc: '250', afterMs: 4_500 }]); // paid after our 3 s horizon
+    const c = await h.producer.enqueueCharge(charge(orderId, 100, 'A07'));
+    await h.waitForState(c.operation.id, ['unresolved'], 10_000);
+    expect(await recheckOperation(h.core, (await h.core.store.get(c.operation.id))!)).toBe('queried');
+    // Still A0001 at the gateway: a recheck changes nothing.
+    await expect.poll(async () => (await h.core.store.auditTrail(c.operation.id)).some((e) => e.event === 'query' && (e.data as { recheck?: boolean }).recheck)).toBe(true);
+    expect((await h.core.store.get(c.operation.id))!.state).toBe('unresolved');
+    await new Promise((r) => setTimeout(r, 2_000));
+    await recheckOperation(h.core, (await h.core.store.get(c.operation.id))!);
+    await h.waitForState(c.operation.id, ['paid']);
+    expect(h.sim.engine.stats.chargePosts[orderId]).toBe(1);
+  });
+
   it('a callback hint makes the status query run now and changes nothing by itself', async () => {
     const { handleCallbackHint } = await import('../../src/workers/callbacks.js');
     expect(await handleCallbackHint(h.core, { store_uid: STORE_UID, order_id: 'no-such-order' })).toBe('unknown_order');

@@ -12,6 +12,7 @@ import { HttpProblem } from '../problem.js';
 import { withStore } from '../stores.js';
 import { operationView } from '../views/payment.js';
 import { redactDeep } from '../redact.js';
+import { recheckOperation } from '../../workers/callbacks.js';
 
 export function operationRoutes(api: ApiOptions): Router {
   const { core, producer, stores } = api;
@@ -46,6 +47,14 @@ export function operationRoutes(api: ApiOptions): Router {
     const op = await core.store.get(req.params.id);
     if (!op || !stores.includes(op.store)) throw new HttpProblem(404, 'not_found', 'Not found', [{ field: 'id', message: 'no such operation' }]);
     res.json(await operationView(core, op));
+  });
+
+  // Runbook: ask the gateway again about an operation being followed up or left `unresolved`; a final
+  // answer settles it, anything else changes nothing (workers/callbacks.ts).
+  router.post('/operations/:id/recheck', async (req, res) => {
+    const op = await core.store.get(req.params.id);
+    if (!op || !stores.includes(op.store)) throw new HttpProblem(404, 'not_found', 'Not found', [{ field: 'id', message: 'no such operation' }]);
+    res.status(202).json({ id: op.id, state: op.state, result: await recheckOperation(core, op) });
   });
   return router;
 }
