@@ -18,12 +18,14 @@ import { operationJobSchema, type OperationJob } from '../queues/registry.js';
 import type { StoredOperation } from '../store/record.js';
 import { COMMAND_OF, auditPayload, requestPayload, type WorkerContext } from './context.js';
 import { finishOperation, releaseTerminal } from './handoff.js';
+import { createFollowUp } from './status.worker.js';
 
 const FOLLOWED_UP: OperationState[] = ['accepted', 'unknown', 'pending'];
 
 export function createDeviceProcessor(ctx: WorkerContext) {
   const { core } = ctx;
   const random = ctx.random ?? Math.random;
+  const followUp = createFollowUp(ctx);
 
   async function sleep(job: Job, token: string | undefined, ms: number): Promise<never> {
     await job.moveToDelayed(core.now() + ms, token);
@@ -129,7 +131,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
 
     if (op.kind === 'charge' || op.kind === 'refund') {
       const moved = await core.store.transition(sending, 'accepted', { expect: ['sending'], now: at, fields: { accepted: at, msg: answerMsg } });
-      if (moved.ok) await core.ensureStatusJob({ ...sending, state: 'accepted' }, core.settings.poll.denseIntervalMs);
+      if (moved.ok) return followUpFrom(job, { ...sending, state: 'accepted' });
       return 'accepted';
     }
     return printed(job, token, sending, 'printed', answerMsg);
@@ -207,5 +209,23 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     log.warn({ why }, 'outcome unknown; following up by query before any resend');
     ctx.onEvent?.({ type: 'unknown_outcome', op });
     await core.ensureStatusJob({ ...op, state: 'unknown' }, core.settings.poll.denseIntervalMs);
+  }
+
+  /**
+   * After a B200: when the first poll is due within `inlineWaitMs`, follow up in this job (one job
+   * per payment instead of two on fast terminals); otherwise, or when the answer is not final by
+   * then, the status job takes over.
+   */
+  async function followUpFrom(job: Job, op: StoredOperation): Promise<string> {
+    const dense = core.settings.poll.denseIntervalMs;
+    if (dense > core.settings.inlineWaitMs) {
+      await core.ensureStatusJob(op, dense);
+      return 'accepted';
+    }
+    const next = await followUp(job, op.id, dense);
+    if (typeof next === 'string') return next;
+    const current = await core.store.get(op.id);
+    if (current) await core.ensureStatusJob(current, next);
+    return current?.state ?? 'missing';
   }
 }

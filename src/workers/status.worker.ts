@@ -22,7 +22,7 @@ import { finishOperation, releaseTerminal } from './handoff.js';
 
 export function createStatusProcessor(ctx: WorkerContext) {
   const { core } = ctx;
-  const { poll } = core.settings;
+  const followUp = createFollowUp(ctx);
 
   /**
    * Runs polls; a wait up to `inlineWaitMs` happens in this job run (Redis' timer would wake a
@@ -30,21 +30,38 @@ export function createStatusProcessor(ctx: WorkerContext) {
    */
   return async function processStatus(job: Job<OperationJob>, token?: string): Promise<string> {
     const { opId, notBefore } = operationJobSchema.parse(job.data);
-    const first = (notBefore ?? 0) - core.now();
-    if (first > 0) await new Promise((r) => setTimeout(r, Math.min(first, core.settings.inlineWaitMs)));
+    const next = await followUp(job, opId, (notBefore ?? 0) - core.now());
+    if (typeof next === 'string') return next;
+    await job.moveToDelayed(core.now() + next, token);
+    throw new DelayedError();
+  };
+}
+
+/**
+ * The follow-up loop shared by the status worker and the device worker (which follows a fresh B200
+ * up in the same job when the first poll is due within `inlineWaitMs`, saving a job per payment on
+ * fast terminals): polls until a final word (string) or a wait longer than `inlineWaitMs` (number,
+ * the delay the caller schedules).
+ */
+export function createFollowUp(ctx: WorkerContext) {
+  const { core } = ctx;
+  const { poll } = core.settings;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  return async function followUp(job: Job, opId: string, firstWaitMs = 0): Promise<string | number> {
+    if (firstWaitMs > 0) {
+      if (firstWaitMs > core.settings.inlineWaitMs) return firstWaitMs;
+      await sleep(firstWaitMs);
+    }
     for (;;) {
       const next = await pollOnce(job, opId);
-      if (typeof next === 'string') return next;
-      if (next > core.settings.inlineWaitMs) {
-        await job.moveToDelayed(core.now() + next, token);
-        throw new DelayedError();
-      }
-      await new Promise((r) => setTimeout(r, next));
+      if (typeof next === 'string' || next > core.settings.inlineWaitMs) return next;
+      await sleep(next);
     }
   };
 
   /** One status query and what follows from it: a final word (string) or the delay to the next poll. */
-  async function pollOnce(job: Job<OperationJob>, opId: string): Promise<string | number> {
+  async function pollOnce(job: Job, opId: string): Promise<string | number> {
     const op = await core.store.get(opId);
     if (!op) return 'missing';
     if (op.state === 'unresolved' && (op.kind === 'charge' || op.kind === 'refund')) return recheckUnresolved(op);

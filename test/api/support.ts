@@ -26,7 +26,9 @@ export interface ApiHarness {
 }
 
 export async function startApi(opts: { sim?: SimulatorOptions; api?: Partial<ApiOptions>; workers?: boolean } = {}): Promise<ApiHarness> {
-  const h = await startHarness({ sim: opts.sim });
+  // As in production (2 s polls), every follow-up runs in its own status job, which the dashboard
+  // tests look at; inline follow-ups are covered by test/core.
+  const h = await startHarness({ sim: opts.sim, settings: { inlineWaitMs: 0 } });
   const metrics = createMetrics(h.core, { processMetrics: false });
   h.ctx.onEvent = metrics.onEvent;
   const workers = opts.workers === false ? undefined : h.startWorker();

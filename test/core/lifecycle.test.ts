@@ -75,6 +75,17 @@ describe('idempotency', () => {
   });
 });
 
+describe('follow-up', () => {
+  it('a first poll due within inlineWaitMs runs in the device job: one job per fast payment, its log has the poll', async () => {
+    const orderId = `inline-${Date.now()}`;
+    const { operation } = await h.producer.enqueueCharge(charge(orderId, 100, 'A08'));
+    await h.waitForState(operation.id, ['paid']);
+    expect(await h.core.statusQueue.getJob(`${operation.id}.status`)).toBeUndefined();
+    const { logs } = await h.core.deviceQueue.getJobLogs(operation.id);
+    expect(logs.join('\n')).toMatch(/poll 1: prc 250 → paid/);
+  });
+});
+
 describe('bulk charges', () => {
   it('enqueueCharges: outcomes in order, bad inputs named, lines kept in input order per terminal', async () => {
     const run = Date.now();
