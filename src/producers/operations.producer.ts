@@ -146,6 +146,21 @@ export function createProducer(options: ProducerOptions | Core): Producer {
     };
   }
 
+  /** A reprint's record; without a caller id, the id is derived from the charge, options and minute. */
+  function reprintCreate(kind: 'reprint_invoice' | 'reprint_signature', reprintId: string | undefined, req: { store_uid: string; key: string }, t: Target): CreateOperation {
+    const { key: _key, ...stored } = req;
+    const ref = reprintId ?? `${t.uid}.${fingerprint(stored).slice(0, 8)}.${Math.floor(core.now() / 60_000)}`;
+    return {
+      id: operationId(kind, req.store_uid, ref),
+      fingerprint: fingerprint(stored),
+      lane: 'live',
+      store: req.store_uid,
+      device: t.device,
+      parent: t.charge?.id,
+      fields: { kind, order_id: t.orderId, uid: t.uid, key: t.key, req: storedRequest(stored), charge: t.charge?.id, ref },
+    };
+  }
+
   return {
     core,
     async enqueueCharge(input, opts = {}) {
@@ -188,17 +203,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
       checkStore(inp.store_uid);
       const t = await target(inp, false);
       const req = parseOrThrow(reprintInvoiceRequestSchema, { store_uid: inp.store_uid, device_name: t.device, uid: t.uid, key: t.key, type: inp.type, print_type: inp.print_type });
-      const { key: _key, ...stored } = req;
-      const ref = inp.reprint_id ?? `${t.uid}.${fingerprint(stored).slice(0, 8)}.${Math.floor(core.now() / 60_000)}`;
-      return enqueueOperation(core, {
-        id: operationId('reprint_invoice', inp.store_uid, ref),
-        fingerprint: fingerprint(stored),
-        lane: 'live',
-        store: inp.store_uid,
-        device: t.device,
-        parent: t.charge?.id,
-        fields: { kind: 'reprint_invoice', order_id: t.orderId, uid: t.uid, key: t.key, req: storedRequest(stored), charge: t.charge?.id, ref },
-      }, 'reprint_id');
+      return enqueueOperation(core, reprintCreate('reprint_invoice', inp.reprint_id, req, t), 'reprint_id');
     },
 
     async enqueueSignatureReprint(input) {
@@ -206,17 +211,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
       checkStore(inp.store_uid);
       const t = await target(inp, false);
       const req = parseOrThrow(reprintSignatureRequestSchema, { store_uid: inp.store_uid, device_name: t.device, uid: t.uid, key: t.key, receipt_type: inp.receipt_type });
-      const { key: _key, ...stored } = req;
-      const ref = inp.reprint_id ?? `${t.uid}.${fingerprint(stored).slice(0, 8)}.${Math.floor(core.now() / 60_000)}`;
-      return enqueueOperation(core, {
-        id: operationId('reprint_signature', inp.store_uid, ref),
-        fingerprint: fingerprint(stored),
-        lane: 'live',
-        store: inp.store_uid,
-        device: t.device,
-        parent: t.charge?.id,
-        fields: { kind: 'reprint_signature', order_id: t.orderId, uid: t.uid, key: t.key, req: storedRequest(stored), charge: t.charge?.id, ref },
-      }, 'reprint_id');
+      return enqueueOperation(core, reprintCreate('reprint_signature', inp.reprint_id, req, t), 'reprint_id');
     },
 
     async getOperation(id) {
