@@ -46,8 +46,10 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       await releaseTerminal(ctx, op);
       return op.state;
     }
-    // A live operation ready to send skips this read: its claim checks the lease atomically.
-    if (!(op.lane === 'live' && (op.state === 'queued' || op.state === 'retry_wait'))) {
+    // A live operation ready to send skips this read: its claim checks the lease atomically. An
+    // operation being followed up needs no terminal: a rerun (its worker died during the in-job
+    // follow-up, after the terminal was handed on) must hand it to the status worker, not park it.
+    if (!(op.lane === 'live' && (op.state === 'queued' || op.state === 'retry_wait')) && !FOLLOWED_UP.includes(op.state)) {
       const holder = await core.store.leaseHolder(op.store, op.device);
       if (holder !== op.id) return park(job, token, op, holder);
     }
