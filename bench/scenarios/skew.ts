@@ -69,7 +69,7 @@ export async function skewScenario(ctx: ScenarioContext, opts: Partial<SkewOptio
   const { ops, counts } = skewPlan(o);
   const idealMs = Math.max(...counts) * o.serviceMs;
   ctx.log(`${o.operations} operations on ${o.terminals} terminals, busiest ${Math.max(...counts)}, quietest ${Math.min(...counts)}; ideal ${idealMs} ms`);
-  const dispatchers = [ourDispatcher({ concurrency: 100 }), lockDelayPeer({ concurrency: o.terminals, retryMs: o.serviceMs }), queuePerTerminalPeer()];
+  const dispatchers = [ourDispatcher({ concurrency: o.terminals }), lockDelayPeer({ concurrency: o.terminals, retryMs: o.serviceMs }), queuePerTerminalPeer()];
   const entries = await race(dispatchers, ops, { devices: o.terminals, serviceMs: o.serviceMs, pollMs: o.pollMs, perDispatcherMs: ctx.budgetMs / 3 - 8_000, log: ctx.log });
   // A run stopped by its budget still bounds its makespan from below: ≥ the time it ran.
   const ratio = (e: RaceEntry) => round((e.run.makespanMs ?? e.run.elapsedMs) / idealMs, 2);
