@@ -12,8 +12,25 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * JSON must be UTF-8 (RFC 8259 §8.1): another declared charset (UTF-7 would smuggle `<script>` as
+ * `+ADw-script+AD4-`) is 415, and bytes that are not UTF-8 are 400 rather than silently replaced.
+ */
+function verifyUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
+  if (encoding.toLowerCase().replace('_', '-') !== 'utf-8') throw Object.assign(new Error(`charset ${encoding} not supported`), { type: 'charset.unsupported', status: 415 });
+  try {
+    utf8.decode(buf);
+  } catch {
+    throw Object.assign(new Error('body is not UTF-8'), { type: 'entity.parse.failed', status: 400 });
+  }
+}
+
+const json = (limitBytes: number) => express.json({ limit: limitBytes, strict: true, type: 'application/json', verify: verifyUtf8 });
+
 export function jsonBody(limitBytes: number): RequestHandler[] {
-  return [requireJson, express.json({ limit: limitBytes, strict: true, type: 'application/json' })];
+  return [requireJson, json(limitBytes)];
 }
 
 /** The gateway's samples post callbacks form-urlencoded; other integrations send JSON. */
@@ -26,7 +43,7 @@ export function formOrJsonBody(limitBytes: number): RequestHandler[] {
       }
       next();
     },
-    express.json({ limit: limitBytes, strict: true, type: 'application/json' }),
+    json(limitBytes),
     express.urlencoded({ limit: limitBytes, extended: false, type: 'application/x-www-form-urlencoded', parameterLimit: 200 }),
   ];
 }

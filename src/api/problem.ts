@@ -68,6 +68,8 @@ export function toProblem(err: unknown): { problem: Omit<Problem, 'type'>; heade
   }
   const bp = (err ?? {}) as BodyParserError;
   switch (bp.type) {
+    case 'parameters.too.many':
+      return { problem: { status: 413, code: 'body_too_large', title: 'Request body too large', detail: 'too many form parameters', errors: [{ field: '(body)', message: 'has too many parameters' }] }, headers: {} };
     case 'entity.too.large':
       return { problem: { status: 413, code: 'body_too_large', title: 'Request body too large', detail: `the body exceeds ${bp.limit ?? 'the'} bytes`, errors: [{ field: '(body)', message: `must be at most ${bp.limit ?? '?'} bytes` }] }, headers: {} };
     case 'entity.parse.failed':

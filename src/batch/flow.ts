@@ -59,15 +59,19 @@ const PARENT_OPTS: JobsOptions = {
 
 export function batchQueues(core: Core) {
   const opts = { connection: core.redis, prefix: core.prefix };
-  return {
+  const queues = {
     batches: new Queue<BatchParentJob>(BATCH_QUEUES.batches, opts),
     rows: new Queue<BatchRowJob>(BATCH_QUEUES.rows, opts),
   };
+  // Connection errors (a Redis outage) go to the logger; without a listener they print raw stacks.
+  for (const q of Object.values(queues)) q.on('error', (err: Error) => core.logger.warn({ queue: q.name, err: err.message }, 'queue connection error'));
+  return queues;
 }
 
 /** Creates the batch's flow unless its parent exists already (a rerun). Children only for rows with a refund. */
 export async function ensureBatchFlow(core: Core, batchId: string, rows: readonly StoredRow[], parkMs = DEFAULT_PARK_MS): Promise<'created' | 'exists'> {
   const queue = new Queue<BatchParentJob>(BATCH_QUEUES.batches, { connection: core.redis, prefix: core.prefix });
+  queue.on('error', (err: Error) => core.logger.warn({ queue: queue.name, err: err.message }, 'queue connection error'));
   try {
     if (await Job.fromId(queue, parentJobId(batchId))) return 'exists';
   } finally {

@@ -10,6 +10,8 @@
  * another file. GET: counts by state and per-row results; `Accept: text/csv` or `?format=csv`
  * answers the results CSV.
  */
+import { HttpProblem, sendProblem, toProblem } from '../api/problem.js';
+import { ValidationError } from '../domain/validation.js';
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -107,6 +109,11 @@ export function createRefundBatchRouter(deps: RefundBatchRouterDeps): Router {
     if (res.headersSent) return next(err);
     if (err.type === 'entity.too.large') return problem(res, 413, 'body_too_large', 'Batch too large', `the body exceeds ${limit} bytes`);
     if (err.type === 'entity.parse.failed') return problem(res, 400, 'batch_body', 'Unreadable body', 'the JSON body does not parse');
+    // Errors that already know their answer (authentication, validation): the API's own mapping.
+    if (err instanceof HttpProblem || err instanceof ValidationError) {
+      const { problem: p, headers } = toProblem(err);
+      return sendProblem(res, p, headers);
+    }
     logger.error({ err: err.message }, 'refund batch request failed');
     problem(res, 500, 'internal', 'Internal error', 'the batch request failed; retrying with the same batch id is safe');
   };

@@ -174,10 +174,17 @@ describe('reprints', () => {
 describe('terminal lines', () => {
   it('serve one operation at a time, in enqueue order, with no busy violations', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 8; i++) ids.push((await h.producer.enqueueCharge(charge(`fifo-${Date.now()}-${i}`, 100, 'A02'))).operation.id);
-    const view = await h.core.store.terminal(STORE_UID, 'A02');
-    expect(view.in_flight).toBe(ids[0]);
-    expect(view.waiting).toBe(7);
+    // Workers paused while the line fills, so the view below is not racing a fast terminal.
+    await Promise.all(h.workers.map((w) => w.device.pause(true)));
+    try {
+      for (let i = 0; i < 8; i++) ids.push((await h.producer.enqueueCharge(charge(`fifo-${Date.now()}-${i}`, 100, 'A02'))).operation.id);
+      const view = await h.core.store.terminal(STORE_UID, 'A02');
+      expect(view.in_flight).toBe(ids[0]);
+      expect(view.waiting).toBe(7);
+      expect(view.waiting_live).toEqual(ids.slice(1));
+    } finally {
+      h.workers.forEach((w) => w.device.resume());
+    }
     for (const id of ids) await h.waitForState(id, ['paid']);
     const ops = await h.core.store.getMany(ids);
     const sent = ops.map((o) => o!.first_sent!);

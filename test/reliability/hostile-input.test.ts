@@ -251,29 +251,25 @@ describe('hostile input', () => {
   });
 });
 
-/**
- * Known bugs found by this suite, outside the orchestrator core (docs/RELIABILITY.md › Findings).
- * Each `it.fails` asserts the behaviour we want and is expected to fail until the bug is fixed;
- * once it passes, vitest reports it and the `.fails` is to be removed.
- */
-describe('known bugs (expected to fail until fixed)', () => {
-  it.fails('API: an unauthenticated callback with 1 000 form parameters is answered 500, not 413 (src/api/problem.ts does not map body-parser "parameters.too.many")', async () => {
+/** Bugs this suite found outside the orchestrator core (docs/RELIABILITY.md › Findings), now fixed. */
+describe('bugs this suite found, fixed (each test failed before its fix)', () => {
+  it('API: an unauthenticated callback with 1 000 form parameters is answered 413', async () => {
     const r = await send({ name: 'params', path: '/v1/callbacks/mypay', raw: Array.from({ length: 1_000 }, (_, i) => `p${i}=1`).join('&'), headers: { 'content-type': 'application/x-www-form-urlencoded' }, auth: false, status: 413 });
     expect(r.status).toBe(413);
   });
 
-  it.fails('API: a JSON body declared as UTF-7 is decoded and accepted ("+ADw-script+AD4-" becomes "<script>"); JSON must be UTF-8 (RFC 8259 §8.1)', async () => {
+  it('API: a JSON body declared as UTF-7 is refused with 415: JSON must be UTF-8 (RFC 8259 §8.1), "+ADw-script+AD4-" must not become "<script>"', async () => {
     const r = await send({ name: 'utf7', raw: '{"device_name":"+ADw-script+AD4-","order_id":"utf7","cost":1,"pfn":"CREDITCARD"}', headers: { 'content-type': 'application/json; charset=utf-7' }, status: 415 });
     expect(r.status).toBe(415);
   });
 
-  it.fails('API: invalid UTF-8 in a JSON body is accepted with U+FFFD substituted, and a value the client never sent is enqueued', async () => {
+  it('API: invalid UTF-8 in a JSON body is refused with 400, not enqueued with U+FFFD substituted', async () => {
     const raw = Buffer.concat([Buffer.from('{"device_name":"A0'), Buffer.from([0xff]), Buffer.from('","order_id":"utf8-bad","cost":100,"pfn":"CREDITCARD"}')]);
     const r = await send({ name: 'utf8', raw, status: 400 });
     expect(r.status).toBe(400);
   });
 
-  it.fails('batch: the results CSV does not neutralise formula-shaped cells (a refund_id "=cmd|…" is exported as a live spreadsheet formula)', async () => {
+  it('batch: the results CSV neutralises formula-shaped cells (a refund_id "=cmd|…" is exported as text)', async () => {
     const refundId = "=cmd|' /C calc'!A0";
     const r = await send({ name: 'formula', path: '/v1/refund-batches?batch_id=formula-1', raw: `order_id,refund_id,cost\nbase-1,"${refundId}",10\n`, headers: { 'content-type': 'text/csv' }, status: 202 });
     expect(r.status).toBe(202);

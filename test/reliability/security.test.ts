@@ -115,8 +115,8 @@ describe('authentication', () => {
   });
 });
 
-describe('known bugs (expected to fail until fixed)', () => {
-  it.fails('batch API: an unauthenticated /v1/refund-batches request is refused with 500 (and logged as an internal error), not 401 — src/batch/http.ts onError turns the auth HttpProblem into a 500', async () => {
+describe('bugs this suite found, fixed', () => {
+  it('batch API: an unauthenticated /v1/refund-batches request is refused with 401 (src/batch/http.ts used to turn the auth problem into a 500)', async () => {
     const r = await fetch(`${api.url}/v1/refund-batches/x`);
     expect(r.status).toBe(401);
   });
