@@ -74,7 +74,10 @@ export function createFollowUp(ctx: WorkerContext) {
 
     const log = ctx.logger.child({ queue: 'status', jobId: job.id, store: op.store, device: op.device, orderId: op.order_id, opId });
     const now = core.now();
-    const sinceSend = now - (op.sent ?? op.created);
+    // The terminal window runs from the B200 (when the terminal demonstrably took the operation),
+    // not from `sent`: that is stamped before the claim reaches Redis, and a Redis stall between the
+    // two would make the window look over while the terminal is still serving the customer.
+    const sinceAccepted = now - (op.accepted ?? op.unknown_at ?? op.sent ?? op.created);
     // The resend clock starts when we stopped waiting for the answer, not at the POST: a request
     // can still be on its way (or queued at the gateway) while we time out.
     const sinceUnknown = now - Math.max(op.sent ?? op.created, op.unknown_at ?? 0);
@@ -143,7 +146,7 @@ export function createFollowUp(ctx: WorkerContext) {
 
     const terminalFree =
       (outcome?.type === 'pending' && outcome.terminalFree) ||
-      (current.state !== 'unknown' && sinceSend >= poll.terminalWindowMs);
+      (current.state !== 'unknown' && sinceAccepted >= poll.terminalWindowMs);
     const holds = (await core.store.leaseHolder(op.store, op.device)) === op.id;
     if (holds && terminalFree) {
       await releaseTerminal(ctx, current);
