@@ -108,8 +108,9 @@ export async function runBatchBench(options: BatchBenchOptions = {}) {
       const refunded = status?.counts.refunded ?? 0;
       const figures = {
         rows,
-        validateEnqueueMs: round(t.totalMs),
-        parts: { parseMs: round(t.parseMs), validateMs: round(t.validateMs), planMs: round(t.planMs), flowMs: round(t.flowMs), enqueueMs: round(t.enqueueMs) }, // flow ∥ enqueue
+        validateEnqueueMs: round(t.enqueuedMs),
+        withFlowMs: round(t.totalMs),
+        parts: { parseMs: round(t.parseMs), validateMs: round(t.validateMs), planMs: round(t.planMs), flowMs: round(t.flowMs), enqueueMs: round(t.enqueueMs) }, // enqueue, then flow
         enqueueUnderLoadMs: round(run.timings.totalMs),
         soloRefundMs: opMs,
         idealMakespanMs: ideal,
@@ -121,7 +122,7 @@ export async function runBatchBench(options: BatchBenchOptions = {}) {
         busyViolations: sim.engine.stats.busyViolations,
       };
       const rowsOut = [
-        { metric: `validate + enqueue ${rows} rows`, unit: 'ms', measured: figures.validateEnqueueMs, target: { op: '<=', value: 3_000 }, better: 'lower', note: `parse ${figures.parts.parseMs} · validate ${figures.parts.validateMs} · plan ${figures.parts.planMs} · then flow ${figures.parts.flowMs} ∥ enqueue ${figures.parts.enqueueMs} ms` },
+        { metric: `validate + enqueue ${rows} rows`, unit: 'ms', measured: figures.validateEnqueueMs, target: { op: '<=', value: 3_000 }, better: 'lower', note: `parse ${figures.parts.parseMs} · validate ${figures.parts.validateMs} · plan ${figures.parts.planMs} · enqueue ${figures.parts.enqueueMs} ms; then the Bull Board flow ${figures.parts.flowMs} ms (all: ${figures.withFlowMs} ms)` },
         { metric: 'validate + enqueue with workers running', unit: 'ms', measured: figures.enqueueUnderLoadMs },
         { metric: `makespan ${rows} refunds, ${TERMINALS} terminals, zero service time`, unit: 'ms', measured: figures.makespanMs, note: `ideal ${ideal} ms = ${Math.ceil(rows / TERMINALS)} per terminal × ${opMs} ms (one refund alone: POST + polls to prc 230)` },
         { metric: 'makespan / ideal', unit: '×', measured: figures.makespanOverIdeal, better: 'lower' },
