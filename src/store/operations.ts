@@ -191,11 +191,6 @@ export class OperationStore {
     return this.redis.mypaySweep(this.keys.leases, now, graceMs, limit);
   }
 
-  async setFields(id: string, fields: Fields): Promise<void> {
-    const f = flat(fields);
-    if (f.length) await this.redis.hset(this.keys.op(id), ...f);
-  }
-
   async indexUid(store: string, uid: string, chargeId: string): Promise<void> {
     await this.redis.set(this.keys.uid(store, uid), chargeId, 'PX', this.retentionMs);
   }

@@ -100,8 +100,3 @@ export class IllegalTransitionError extends Error {
 export function assertTransition(from: OperationState, to: OperationState): void {
   if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
 }
-
-/** Which states count as "the terminal may still be working on it". */
-export function holdsTerminal(state: OperationState): boolean {
-  return state === 'sending' || state === 'retry_wait' || state === 'accepted' || state === 'unknown' || state === 'pending';
-}
