@@ -29,16 +29,7 @@ export const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A small seeded PRNG (mulberry32): a scenario's random choices are reproducible from its printed seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../../bench/scenarios/support/measure.js';
 
 /** `RELIABILITY_SEED` or a fresh one; printed with the figures. */
 export const SEED = Number(process.env.RELIABILITY_SEED ?? Math.floor(Math.random() * 2 ** 31));
