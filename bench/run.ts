@@ -5,7 +5,7 @@
  *
  *   npm run bench                     # everything
  *   npm run bench -- --quick          # small sizes, a smoke run (≈ 1 min)
- *   npm run bench -- --only 1,3       # some scenarios (ids: 1 2 3 4 5 S B)
+ *   npm run bench -- --only 1,3       # some scenarios (ids: 1 2 3 4 5 S B D)
  *   npm run bench -- --budget 300     # total seconds
  */
 import { execFileSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { codecScenario } from './scenarios/codec.js';
+import { durabilityScenario } from './durability.js';
 import { EXTERNAL_BENCHES, externalScenario } from './scenarios/external.js';
 import { handoffScenario } from './scenarios/handoff.js';
 import { scaleScenario } from './scenarios/scale.js';
@@ -40,6 +41,8 @@ const SCENARIOS: Entry[] = [
   { id: '3', title: 'skewed load', share: 0.36, run: skewScenario },
   { id: '4', title: 'scale', share: 0.23, run: scaleScenario },
   ...EXTERNAL_BENCHES.map((b) => ({ id: b.id, title: b.title, share: 0.1, run: (ctx: ScenarioContext) => externalScenario(b, ctx) })),
+  // bench/durability.ts (also runnable alone): the claim's cost under each Redis durability setting.
+  { id: 'D', title: 'durability', share: 0.06, run: durabilityScenario },
 ];
 
 const { values } = parseArgs({

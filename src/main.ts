@@ -6,6 +6,7 @@
 import { ConfigError, createLogger, loadEnv } from './config/index.js';
 import { banner } from './launch/banner.js';
 import { startSystem, type Role } from './launch/system.js';
+import { SettingsError } from './queues/settings.js';
 
 const ROLES: readonly Role[] = ['all', 'api', 'worker'];
 
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
+  if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
+  else if (err instanceof SettingsError) console.error(err.problems.map((p) => `configuration error: ${p}`).join('\n'));
+  else console.error(err);
   process.exit(1);
 });

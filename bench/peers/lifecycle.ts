@@ -28,7 +28,7 @@ export async function chargeUntilFinal(gateway: GatewayClient, job: PeerJob, pol
     if (stopped()) throw new Error('bench stopped before the final state');
     times.polls++;
     const answer = await gateway.send(STORE, 'api/querydirect', { store_uid: STORE_UID, order_id: job.orderId, cost: '100' });
-    const outcome = interpretChargeQuery((answer.rows ?? []) as QueryRowLike[], job.orderId);
+    const outcome = interpretChargeQuery((answer.rows ?? []) as QueryRowLike[], job.orderId, { cost: 100, notBefore: undefined });
     if (outcome.type === 'final') {
       times.finalAt = Date.now();
       times.state = outcome.state;

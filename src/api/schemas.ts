@@ -38,7 +38,7 @@ export const operationRecordSchema = z
   .object({
     id: z.string().meta({ description: 'Operation id: <kind>.<store_uid>.<idempotency key>' }),
     kind: z.enum(OPERATION_KINDS),
-    state: z.enum(OPERATION_STATES).meta({ description: 'Closed union; final states: paid (prc 250/600), partially_refunded, refunded, cancelled, needs_review (290), declined (300), abandoned (A0002), data_error (100), rejected (B500), failed, printed, unresolved' }),
+    state: z.enum(OPERATION_STATES).meta({ description: 'Closed union; final states: paid (prc 250/600), partially_refunded, refunded, cancelled, needs_review (prc 290, or a person must look: see review), declined (300), abandoned (A0002), data_error (100), rejected (B500), failed (never sent), printed, unresolved, not_received (outcome was unknown and the gateway shows no trace: nothing moved, POST /v1/operations/{id}/retry starts it again), withdrawn' }),
     lane: z.enum(['live', 'bulk']),
     store_uid: z.string(),
     device_name: z.string(),
@@ -55,7 +55,8 @@ export const operationRecordSchema = z
     refunded_amount: z.number().int().optional(),
     reserved_amount: z.number().int().optional(),
     posts: z.number().int(),
-    resends: z.number().int(),
+    attempt: z.number().int().meta({ description: '1, plus one per explicit retry after not_received' }),
+    review: z.string().optional().meta({ description: 'Why a person must look (needs_review), or why a settled outcome is flagged (a late row)' }),
     polls: z.number().int(),
     unknown_prc: z.string().optional(),
     request: z.record(z.string(), z.unknown()).meta({ description: 'The payload as sent to the gateway, secrets redacted' }),

@@ -18,7 +18,11 @@ export function settingsFromEnv(env: Env): SettingsInput {
     sweepIntervalMs: env.SWEEP_INTERVAL_MS,
     retryDeadlineMs: env.RETRY_DEADLINE_MS,
     printCooldownMs: env.PRINT_COOLDOWN_MS,
-    maxResends: env.MAX_RESENDS,
+    claimBudgetMs: env.CLAIM_BUDGET_MS,
+    claimFenceMs: env.CLAIM_FENCE_MS,
+    clockToleranceMs: env.GATEWAY_CLOCK_TOLERANCE_MS,
+    tombstoneMs: env.ORDER_TOMBSTONE_DAYS * 86_400_000,
+    janitorIntervalMs: env.JANITOR_INTERVAL_MS,
     answerTimeoutMs: env.MYPAY_ANSWER_TIMEOUT_MS,
     poll: {
       denseIntervalMs: env.POLL_DENSE_MS,

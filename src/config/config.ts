@@ -12,6 +12,8 @@ export const TEST_MERCHANT = { storeUid: '289151880002', key: 'KYTjd9ACcjGaTK6V3
 export const SPEC_GATEWAY_HOSTS = ['pay.usecase.cc', 'ka.mypay.tw'] as const;
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+/** Durations and counts where 0 would break a guarantee (a lease that expires at once, a claim with no budget). */
+const pos = (def: number) => z.coerce.number().int().positive().default(def);
 const list = z
   .string()
   .default('')
@@ -43,9 +45,9 @@ export const envSchema = z.object({
   /** Extra gateway hosts beyond the spec's two (comma-separated). */
   MYPAY_ALLOWED_HOSTS: list,
   /** TCP+TLS connect timeout to the gateway. Default 5 000 ms. */
-  MYPAY_CONNECT_TIMEOUT_MS: int(5_000),
+  MYPAY_CONNECT_TIMEOUT_MS: pos(5_000),
   /** Time to wait for the gateway's answer once the request is sent. Default 15 000 ms. */
-  MYPAY_ANSWER_TIMEOUT_MS: int(15_000),
+  MYPAY_ANSWER_TIMEOUT_MS: pos(15_000),
   /** Extra CA bundle (PEM file) to trust for the gateway, e.g. the simulator's self-signed cert. */
   MYPAY_CA_FILE: z.string().optional(),
   /** HTTP API and Bull Board port (`npm start`, `npm run api`). Default 3000. */
@@ -75,31 +77,41 @@ export const envSchema = z.object({
   /** BullMQ/key prefix; every key carries the hash tag `{prefix}` for Redis Cluster. Default `mypay`. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('mypay'),
   /** Jobs in flight per queue (device, status) in one worker process. Default 50. */
-  WORKER_CONCURRENCY: int(50),
+  WORKER_CONCURRENCY: pos(50),
   /** BullMQ job lock: a worker that stops renewing it for this long loses the job to another (ms). Default 30 000. */
-  WORKER_LOCK_MS: int(30_000),
+  WORKER_LOCK_MS: pos(30_000),
   /** BullMQ stalled-job check interval (ms). Default 30 000. */
-  WORKER_STALLED_INTERVAL_MS: int(30_000),
+  WORKER_STALLED_INTERVAL_MS: pos(30_000),
   /** Lease sweeper interval (ms). Default 5 000. */
-  SWEEP_INTERVAL_MS: int(5_000),
+  SWEEP_INTERVAL_MS: pos(5_000),
   /** Lease expiry on top of what an operation is known to need (ms). Default 30 000. */
-  LEASE_MS: int(30_000),
+  LEASE_MS: pos(30_000),
   /** Terminal offline/busy: keep retrying at the head of its line this long (ms). Default 120 000. */
-  RETRY_DEADLINE_MS: int(120_000),
+  RETRY_DEADLINE_MS: pos(120_000),
   /** Terminal reserved after a reprint's B200 (ms). Default 3 000. */
   PRINT_COOLDOWN_MS: int(3_000),
   /** Status follow-up: poll interval while the customer is at the terminal (ms). Default 2 000. */
-  POLL_DENSE_MS: int(2_000),
+  POLL_DENSE_MS: pos(2_000),
   /** Status follow-up: the customer-at-the-terminal window (ms). Default 180 000. */
-  TERMINAL_WINDOW_MS: int(180_000),
+  TERMINAL_WINDOW_MS: pos(180_000),
   /** Status follow-up: horizon after which an operation is `unresolved` (ms). Default 86 400 000 (24 h). */
-  RECONCILE_HORIZON_MS: int(86_400_000),
+  RECONCILE_HORIZON_MS: pos(86_400_000),
   /** Longest reconciliation interval (ms). Default 3 600 000. */
-  RECONCILE_MAX_INTERVAL_MS: int(3_600_000),
-  /** Lost-POST resends allowed per charge/refund (one per terminal window). Default 2. */
-  MAX_RESENDS: int(2),
+  RECONCILE_MAX_INTERVAL_MS: pos(3_600_000),
+  /** Claim budget: a worker POSTs only within this long of sending its claim to Redis, else it gives up without POSTing (ms). Default 5 000. */
+  CLAIM_BUDGET_MS: pos(5_000),
+  /** Claim fence: nobody takes a claimed operation over before this long after the claim (Redis' clock, ms); must exceed CLAIM_BUDGET_MS by 1 000. Default 20 000. */
+  CLAIM_FENCE_MS: pos(20_000),
+  /** A gateway row finished more than this long before our first POST is not ours (gateway clock tolerance, ms). Default 120 000. */
+  GATEWAY_CLOCK_TOLERANCE_MS: pos(120_000),
+  /** A charge's order_id stays refused for reuse this many days after its first use (longer than the records). Default 400. */
+  ORDER_TOMBSTONE_DAYS: pos(400),
+  /** Janitor pass interval: re-creates the follow-up of any open operation that lost it (ms). Default 30 000. */
+  JANITOR_INTERVAL_MS: pos(30_000),
+  /** Durability Redis must give a claim before a POST: `always` (AOF, appendfsync always), `everysec`, `none`; workers report when Redis is below it. Default `always`. */
+  REDIS_DURABILITY: z.enum(['always', 'replica', 'everysec', 'none']).default('always'),
   /** Keep final payment records this many days. Default 90. */
-  RECORD_RETENTION_DAYS: int(90),
+  RECORD_RETENTION_DAYS: pos(90),
   /** Batch refunds: bulk-lane sends per second across all workers; 0 = no limit. Default 0. */
   BATCH_RATE_LIMIT_PER_S: z.coerce.number().nonnegative().default(0),
   /** Batch refunds: refunds per enqueue pipeline (one round of scripts and one addBulk). Default 500. */
@@ -130,6 +142,8 @@ export const envSchema = z.object({
   SIM_JOURNAL_SIZE: int(10_000),
   /** With SIM_TLS=1: also write the self-signed certificate PEM here (point MYPAY_CA_FILE at it). */
   SIM_CA_FILE: z.string().optional(),
+  /** The simulator's answer to a repeated order_id: `refuse` (B500 訂單編號已存在) or `accept` (a new order, as a gateway that does not de-duplicate). Default `refuse`. */
+  SIM_DUPLICATE_ORDERS: z.enum(['refuse', 'accept']).default('refuse'),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -41,9 +41,17 @@ export interface StoreRef {
   key: string;
 }
 
+export interface SendOptions {
+  /**
+   * `performance.now()` time by which the first byte must leave, or nothing is sent (rejects with
+   * `GatewayNotDeliveredError`, reason `queue_timeout`): a fenced claim's budget.
+   */
+  writeBy?: number;
+}
+
 export interface GatewayClient {
   /** Sends one command. Resolves with a B200 answer; rejects with exactly one gateway error class. */
-  send<C extends Command>(store: StoreRef, cmd: C, data: unknown): Promise<GatewayAnswer<C>>;
+  send<C extends Command>(store: StoreRef, cmd: C, data: unknown, options?: SendOptions): Promise<GatewayAnswer<C>>;
   /** Waits for in-flight sends, then closes every connection. */
   close(): Promise<void>;
 }
@@ -94,7 +102,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const path = `${url.pathname}${url.search}`;
   const contentType = bodyFormat === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
 
-  async function send<C extends Command>(store: StoreRef, cmd: C, data: unknown): Promise<GatewayAnswer<C>> {
+  async function send<C extends Command>(store: StoreRef, cmd: C, data: unknown, options: SendOptions = {}): Promise<GatewayAnswer<C>> {
     const startedAt = performance.now();
     try {
       let envelope;
@@ -110,7 +118,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         raw = await postOnce(
           pool,
           { origin: url.origin, path, headers: { 'content-type': contentType, accept: 'application/json' }, body },
-          { queueTimeoutMs: connectTimeoutMs + answerTimeoutMs, answerTimeoutMs, maxAnswerBytes },
+          { queueTimeoutMs: connectTimeoutMs + answerTimeoutMs, answerTimeoutMs, maxAnswerBytes, writeBy: options.writeBy },
         );
       } catch (err) {
         throw classifyTransportFailure(cmd, host, err);

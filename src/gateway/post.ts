@@ -42,6 +42,12 @@ export interface PostLimits {
   /** Longest wait for the full answer (headers and body) once the request is being written. */
   answerTimeoutMs: number;
   maxAnswerBytes: number;
+  /**
+   * `performance.now()` time by which the request's first byte must be written, or it is not written
+   * at all (a fenced claim's budget). Checked in `onRequestStart`, the last moment before undici
+   * writes the request line; past it the request is aborted unwritten (not delivered).
+   */
+  writeBy?: number;
 }
 
 class DeadlineError extends Error {
@@ -79,11 +85,13 @@ export function postOnce(dispatcher: Dispatcher, req: PostRequest, limits: PostL
 
     // The queue deadline cannot abort a request that has no socket yet (undici hands out a controller
     // only in onRequestStart); we settle now and abort in onRequestStart, before anything is written.
-    const queueTimer = setTimeout(() => fail(new DeadlineError('queue'), 'queue'), limits.queueTimeoutMs);
+    const queueMs = limits.writeBy === undefined ? limits.queueTimeoutMs : Math.min(limits.queueTimeoutMs, limits.writeBy - performance.now());
+    const queueTimer = setTimeout(() => fail(new DeadlineError('queue'), 'queue'), Math.max(0, queueMs));
 
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(ctl) {
         controller = ctl;
+        if (!settled && limits.writeBy !== undefined && performance.now() > limits.writeBy) fail(new DeadlineError('queue'), 'queue');
         if (settled) {
           ctl.abort(new DeadlineError('queue'));
           return;

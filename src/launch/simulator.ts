@@ -24,6 +24,7 @@ export async function startBundledSimulator(env: Env, stores: StoreCredentials[]
     printMs: env.SIM_PRINT_MS,
     followUpMs: env.SIM_FOLLOW_UP_MS,
     journalSize: env.SIM_JOURNAL_SIZE,
+    duplicateOrders: env.SIM_DUPLICATE_ORDERS,
     callbackUrl: env.SIM_CALLBACK_URL,
     stores: all.map((s) => ({ store_uid: s.store_uid, key: s.key })),
   };

@@ -71,6 +71,8 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
   }
   const runtime = createAppRuntime(env, redis.url, logger);
   closers.push(() => runtime.close());
+  // One clock for every host (queues/clock.ts): measure the offset to Redis before taking work.
+  await runtime.core.clock?.sync();
   const metrics = createMetrics(runtime.core);
   const urls: Record<string, string> = {};
   let workers: WorkerRuntime | undefined;

@@ -39,6 +39,13 @@ export async function enqueueOperations(core: Core, items: { create: CreateOpera
         return outcomes.push({ ok: false, error: new IdempotencyConflictError(keyField, create.id, res.state) });
       case 'over_refund':
         return outcomes.push({ ok: false, error: new RefundBalanceError(res.refundable, create.reserveOn?.amount ?? 0) });
+      case 'reused':
+        // The record expired but the order_id's tombstone did not: a new charge under it would be
+        // refused by the gateway as a duplicate (or, worse, matched to the old order).
+        return outcomes.push({
+          ok: false,
+          error: fieldError(keyField, `was already used for a charge on ${new Date(res.firstUsedAt).toISOString()} (its record has expired; order ids are never reused): use a new order_id`),
+        });
       case 'charge_not_refundable':
         return outcomes.push({ ok: false, error: fieldError('order_id', `the charge is ${res.state}, only paid charges can be refunded`) });
       case 'existing': {

@@ -12,6 +12,7 @@ import { bullPrefix } from '../store/keys.js';
 import type { StoredOperation } from '../store/record.js';
 import { DEFAULT_JOB_OPTIONS, QUEUES, jobName, statusJobId, type OperationJob } from './registry.js';
 import { resolveSettings, type CoreSettings, type SettingsInput } from './settings.js';
+import { createRedisClock, type RedisClock } from './clock.js';
 
 export interface CoreOptions {
   /** An ioredis connection (Redis or Cluster) or a `redis://` URL. */
@@ -20,7 +21,7 @@ export interface CoreOptions {
   tag?: string;
   settings?: SettingsInput;
   logger?: Logger;
-  /** Clock in ms; injectable for tests. Default `Date.now`. */
+  /** Clock in ms; injectable for tests. Default: this host's clock corrected to Redis' (`TIME`), see clock.ts. */
   now?: () => number;
   /** Record retention after the final state. Default 90 days. */
   retentionMs?: number;
@@ -36,6 +37,8 @@ export interface Core {
   readonly deviceQueue: Queue<OperationJob>;
   readonly statusQueue: Queue<OperationJob>;
   now(): number;
+  /** The Redis-synchronised clock behind `now()` (absent when a clock was injected). */
+  readonly clock?: RedisClock;
   /** Makes the operation's device job runnable now (creating it if needed). */
   dispatch(op: StoredOperation): Promise<void>;
   /**
@@ -61,8 +64,9 @@ export function createCore(options: CoreOptions): Core {
   const prefix = bullPrefix(tag);
   const settings = resolveSettings(options.settings);
   const logger = options.logger ?? pino({ level: 'silent' });
-  const now = options.now ?? Date.now;
-  const store = new OperationStore(redis, { tag, retentionMs: options.retentionMs });
+  const clock = options.now ? undefined : createRedisClock(redis);
+  const now = options.now ?? (() => clock!.now());
+  const store = new OperationStore(redis, { tag, retentionMs: options.retentionMs, tombstoneMs: settings.tombstoneMs });
   const queueOpts = { connection: redis, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
   const deviceQueue = new Queue<OperationJob>(QUEUES.device, queueOpts);
   const statusQueue = new Queue<OperationJob>(QUEUES.status, queueOpts);
@@ -93,6 +97,7 @@ export function createCore(options: CoreOptions): Core {
   return {
     redis, store, tag, prefix, settings, logger, deviceQueue, statusQueue,
     now,
+    clock,
     dispatch: (op) => makeRunnable(deviceQueue, op.id, jobName(op), op.id, 0, true),
     async wake(opId) {
       try {
@@ -124,6 +129,7 @@ export function createCore(options: CoreOptions): Core {
     },
     ensureStatusJob: (op, delayMs, promote = false) => makeRunnable(statusQueue, statusJobId(op.id), jobName(op, 'status'), op.id, delayMs, promote),
     async close() {
+      clock?.stop();
       await Promise.all([deviceQueue.close(), statusQueue.close()]);
       if (owned) await redis.quit().catch(() => undefined);
     },

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { NAMED_OUTCOMES, type OutcomeName } from './outcomes.js';
 import { faultRuleSchema } from './faults.js';
+import { DUPLICATE_ORDERS } from './options.js';
 
 const outcomeNames = Object.keys(NAMED_OUTCOMES) as [OutcomeName, ...OutcomeName[]];
 
@@ -36,4 +37,10 @@ export const storeBodySchema = z.strictObject({
   store_uid: z.string().min(1).max(16),
   key: z.string().refine((k) => Buffer.byteLength(k) === 32, 'key must be 32 bytes'),
   devices: z.union([z.array(z.string().min(1)), z.number().int().nonnegative()]).optional(),
+});
+
+/** `POST /_sim/config`: run-time settings; each field is optional, unset fields stay as they are. */
+export const configBodySchema = z.strictObject({
+  /** A repeated order_id: `refuse` (B500) or `accept` (a new order). */
+  duplicateOrders: z.enum(DUPLICATE_ORDERS).optional(),
 });

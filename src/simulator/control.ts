@@ -5,10 +5,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { CallbackConfig } from './callbacks.js';
-import { devicesBodySchema, faultsBodySchema, scriptOrderSchema, storeBodySchema } from './control-schemas.js';
+import { configBodySchema, devicesBodySchema, faultsBodySchema, scriptOrderSchema, storeBodySchema } from './control-schemas.js';
 import type { FaultRule, FaultRuleInput } from './faults.js';
 import { parseJsonBody, sendJson, sendText } from './http-io.js';
 import type { JournalEntry } from './journal.js';
+import type { DuplicateOrders } from './options.js';
 import type { OutcomeScript } from './outcomes.js';
 
 export interface ControlTarget {
@@ -24,6 +25,8 @@ export interface ControlTarget {
   devices(input: z.output<typeof devicesBodySchema>): unknown;
   addStore(input: z.output<typeof storeBodySchema>): void;
   configureCallbacks(input: unknown): CallbackConfig;
+  /** Changes run-time settings (unset fields stay) and answers them all. */
+  config(input?: z.output<typeof configBodySchema>): { duplicateOrders: DuplicateOrders };
 }
 
 class NotFound extends Error {}
@@ -86,6 +89,10 @@ function dispatch(t: ControlTarget, route: string, url: URL, body: string): unkn
       return { added: true };
     case 'POST /_sim/callbacks':
       return t.configureCallbacks(json());
+    case 'GET /_sim/config':
+      return t.config();
+    case 'POST /_sim/config':
+      return t.config(configBodySchema.parse(json()));
   }
   const fault = /^DELETE \/_sim\/faults\/(\d+)$/.exec(route);
   if (fault) return { removed: t.removeFault(Number(fault[1])) };

@@ -5,12 +5,15 @@
  * Check order for terminal operations (charge, refund, reprints), documented in docs/SIMULATOR.md:
  * payload schema → store_uid matches the envelope → terminal exists → online → idle (else a busy
  * violation) → business rules (repeated order_id, uid + key, refundable balance, items) → accepted.
+ * A repeated order_id is refused (`duplicateOrders: 'refuse'`, the default) or becomes a new order
+ * with its own uid and key (`'accept'`: a gateway that does not de-duplicate).
  */
 import { CodecError, EnvelopeError, openEnvelope, parseEnvelope, type Command } from '../domain/codec/index.js';
 import { ok, reject, type Answer } from './answers.js';
 import type { Clock } from './clock.js';
 import { Fleet, type Operation, type Terminal } from './fleet.js';
 import { Ledger, type Item, type Order, type Refund } from './ledger.js';
+import type { DuplicateOrders } from './options.js';
 import { MSG } from './messages.js';
 import { outcomeForAmount, outcomeSteps, type OutcomeScript, type OutcomeStep } from './outcomes.js';
 import { notFoundRow, orderRow } from './rows.js';
@@ -28,8 +31,19 @@ export interface EngineOptions {
   followUpMs: number;
   /** Pick outcomes by the amount's last two digits. */
   amountOutcomes: boolean;
+  /** A repeated order_id: refused with B500 (default) or charged again as a new order. */
+  duplicateOrders?: DuplicateOrders;
   /** Told about every prc change of a charge and every completed refund (callbacks). */
   onChange?: (event: ChangeEvent) => void;
+}
+
+/**
+ * Whether the gateway acted on a charge or refund, i.e. created the order or the refund: exactly
+ * the B200 answers of those two commands. `undefined` for every other command.
+ */
+export function actedOn(cmd: string, answer: Answer | null | undefined): boolean | undefined {
+  if (cmd !== 'api/postransaction' && cmd !== 'api/posrefund') return undefined;
+  return answer?.code === 'B200';
 }
 
 export type ChangeEvent = { type: 'charge'; order: Order } | { type: 'refund'; order: Order; refund: Refund };
@@ -46,11 +60,15 @@ export class Engine {
   readonly fleet = new Fleet();
   readonly ledger = new Ledger();
   stats = new Stats();
+  /** Current handling of repeated order_ids; changeable at run time (`POST /_sim/config`), restored by reset. */
+  duplicateOrders: DuplicateOrders;
   private readonly stores = new Map<string, string>();
   private readonly scripts = new Map<string, OutcomeScript>();
   private readonly timers = new Set<unknown>();
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    this.duplicateOrders = options.duplicateOrders ?? 'refuse';
+  }
 
   addStore(store: SimStore, devices: Iterable<string>): void {
     this.stores.set(store.store_uid, store.key);
@@ -123,16 +141,21 @@ export class Engine {
   }
 
   private query(store: string, q: QueryData): Answer {
-    const order = this.ledger.find(store, q.order_id);
     // The order is identified by order_id and cost together, as the query's required fields suggest.
-    const row = order && order.cost === Number(q.cost) ? orderRow(order) : notFoundRow({ order_id: q.order_id, user_id: q.user_id, cost: String(q.cost) });
-    return { code: 'B200', msg: MSG.queryOk, rows: [row] };
+    // Several orders of one order_id (repeats accepted) are listed newest first.
+    const cost = Number(q.cost);
+    const rows = this.ledger
+      .findAll(store, q.order_id)
+      .filter((o) => o.cost === cost)
+      .reverse()
+      .map(orderRow);
+    return { code: 'B200', msg: MSG.queryOk, rows: rows.length > 0 ? rows : [notFoundRow({ order_id: q.order_id, user_id: q.user_id, cost: String(q.cost) })] };
   }
 
   private charge(store: string, c: ChargeData): Answer {
     const t = this.terminal(store, c.device_name, 'api/postransaction');
     if (isAnswer(t)) return t;
-    if (this.ledger.find(store, c.order_id)) {
+    if (this.duplicateOrders === 'refuse' && this.ledger.find(store, c.order_id)) {
       this.stats.bump(this.stats.duplicateChargePosts, c.order_id);
       return reject(MSG.duplicateOrder(c.order_id));
     }
@@ -230,6 +253,7 @@ export class Engine {
     this.fleet.clear();
     this.stores.clear();
     this.stats = new Stats();
+    this.duplicateOrders = this.options.duplicateOrders ?? 'refuse';
   }
 
   get pendingTimers(): number {

@@ -4,23 +4,34 @@
  *
  * `when` says whether the operation is processed before the fault strikes: `after` means the charge
  * (refund, reprint) happened and only the answer is lost or mangled — the case a client must treat as
- * "outcome unknown", never as "failed".
+ * "outcome unknown", never as "failed". `late` is the extreme of that: no answer at all, and the
+ * operation is applied `ms` after the request arrived, when the client may long have given up.
  */
 import { z } from 'zod';
 import { COMMANDS } from '../domain/codec/index.js';
 
-export const FAULT_KINDS = ['latency', 'hang', 'http5xx', 'reset', 'malformed', 'offline'] as const;
+export const FAULT_KINDS = ['latency', 'hang', 'http5xx', 'reset', 'malformed', 'offline', 'late'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** Default `when` per kind; latency and offline ignore it. */
+/**
+ * Default `when` per kind. latency: `before` delays, then applies and answers; `after` applies at once
+ * and delays only the answer. offline and late ignore it (offline never applies; late always does, `ms` later).
+ */
 export const DEFAULT_WHEN: Record<FaultKind, 'before' | 'after'> = {
-  latency: 'after',
+  latency: 'before',
   hang: 'after',
   http5xx: 'before',
   reset: 'after',
   malformed: 'after',
   offline: 'before',
+  late: 'after',
 };
+
+/** Kinds whose `when` is fixed, whatever the rule says: offline never applies, late always does. */
+const FIXED_WHEN: Partial<Record<FaultKind, 'before' | 'after'>> = { offline: 'before', late: 'after' };
+
+/** Default `ms` of a `late` fault: how long after the request the operation is applied. */
+export const DEFAULT_LATE_MS = 5_000;
 
 export const faultRuleSchema = z
   .object({
@@ -33,7 +44,10 @@ export const faultRuleSchema = z
     count: z.number().int().positive().optional(),
     /** Chance per matching request, 0..1. Default 1. */
     probability: z.number().min(0).max(1).default(1),
-    /** latency: added delay; hang: how long to hold the socket before destroying it (default: until the client leaves). */
+    /**
+     * latency: added delay (default 1 000); hang: how long to hold the socket before destroying it
+     * (default: until the client leaves); late: when the operation is applied (default 5 000).
+     */
     ms: z.number().int().nonnegative().optional(),
     /** http5xx: the status. Default 502. */
     status: z.number().int().min(500).max(599).default(502),
@@ -90,7 +104,7 @@ export class Faults {
       if (rule.probability < 1 && this.random() >= rule.probability) continue;
       rule.hits++;
       if (rule.count !== undefined && --rule.count === 0) this.remove(rule.id);
-      return { ...rule, when: rule.when ?? DEFAULT_WHEN[rule.kind] };
+      return { ...rule, when: FIXED_WHEN[rule.kind] ?? rule.when ?? DEFAULT_WHEN[rule.kind] };
     }
     return undefined;
   }

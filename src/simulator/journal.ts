@@ -15,6 +15,12 @@ export interface JournalEntry {
   status: number | string;
   /** The injected fault, if any; `when: 'after'` means the operation was processed first. */
   fault?: { kind: string; when: string };
+  /**
+   * `api/postransaction` and `api/posrefund` only: whether the gateway acted on the request — created
+   * the order (charge) or the refund. `false` for every refusal (B500, repeated order_id included)
+   * and for a request a fault dropped unapplied. Absent for other commands.
+   */
+  acted?: boolean;
 }
 
 /** Default journal capacity: enough for a demo or a test file, bounded for a benchmark. */

@@ -1,6 +1,8 @@
 /**
  * The payments ledger: orders per store (by `order_id` and by `uid`), their prc history, and refunds
  * with the refundable balance. Pure bookkeeping; timing and terminals are the simulator's job.
+ * An `order_id` normally has one order, but a gateway that accepts repeated order_ids
+ * (`duplicateOrders: 'accept'`) gives it several: every one is kept, oldest first.
  */
 import { randomBytes } from 'node:crypto';
 import { FAILED_PRC, REFUNDABLE_PRC } from './outcomes.js';
@@ -64,7 +66,7 @@ const newKey = (() => {
 const FIRST_UID = 100_001;
 
 export class Ledger {
-  private readonly byOrder = new Map<string, Map<string, Order>>();
+  private readonly byOrder = new Map<string, Map<string, Order[]>>();
   private readonly byUid = new Map<string, Order>();
   private nextUid = FIRST_UID;
 
@@ -79,13 +81,21 @@ export class Ledger {
     };
     let store = this.byOrder.get(order.store_uid);
     if (!store) this.byOrder.set(order.store_uid, (store = new Map()));
-    store.set(order.order_id, order);
+    const same = store.get(order.order_id);
+    if (same) same.push(order);
+    else store.set(order.order_id, [order]);
     this.byUid.set(order.uid, order);
     return order;
   }
 
+  /** The newest order of `order_id` in `store` (the only one unless repeated order_ids are accepted). */
   find(store: string, orderId: string): Order | undefined {
-    return this.byOrder.get(store)?.get(orderId);
+    return this.byOrder.get(store)?.get(orderId)?.at(-1);
+  }
+
+  /** Every order of `order_id` in `store`, oldest first (a copy). */
+  findAll(store: string, orderId: string): Order[] {
+    return [...(this.byOrder.get(store)?.get(orderId) ?? [])];
   }
 
   /** The order with this uid in this store, only when `key` matches too. */

@@ -1,4 +1,4 @@
-/** `npm run simulator`: the MYPAY LINK simulator as a process, configured by SIM_* (DESIGN.md §4). */
+/** `npm run simulator`: the MYPAY LINK simulator as a process, configured by SIM_* (docs/SIMULATOR.md). */
 import { ConfigError, createLogger, loadEnv, loadStores, type Env } from '../config/index.js';
 import { createSimulator } from './simulator.js';
 import { DEFAULT_STORES, type SimStore } from './stores.js';
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     printMs: env.SIM_PRINT_MS,
     followUpMs: env.SIM_FOLLOW_UP_MS,
     journalSize: env.SIM_JOURNAL_SIZE,
+    duplicateOrders: env.SIM_DUPLICATE_ORDERS,
     callbackUrl: env.SIM_CALLBACK_URL,
     stores,
   });

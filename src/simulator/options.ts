@@ -2,6 +2,10 @@
 import type { Clock } from './clock.js';
 import type { SimStore } from './stores.js';
 
+/** What the gateway does with a charge whose order_id the store already has (docs/SIMULATOR.md). */
+export const DUPLICATE_ORDERS = ['refuse', 'accept'] as const;
+export type DuplicateOrders = (typeof DUPLICATE_ORDERS)[number];
+
 /** A time per operation: fixed, uniform in `[minMs, maxMs]`, or drawn by a function. */
 export type Duration = number | { minMs: number; maxMs: number } | (() => number);
 
@@ -26,6 +30,11 @@ export interface SimulatorOptions {
   followUpMs?: number;
   /** Choose charge outcomes by the amount's last two digits (docs/SIMULATOR.md). Default true. */
   amountOutcomes?: boolean;
+  /**
+   * A repeated order_id: `refuse` answers B500 訂單編號「X」已存在 (default); `accept` charges it again
+   * as a new order with its own uid and key, like a gateway that does not de-duplicate.
+   */
+  duplicateOrders?: DuplicateOrders;
   /** Seed the spec's sample uid/key pairs (70233, 88833) as paid orders of the test merchant. Default true. */
   seedSpecSamples?: boolean;
   /** Journal capacity (ring buffer). Default 10 000 entries. */

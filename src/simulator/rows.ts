@@ -19,6 +19,10 @@ export function notFoundRow(query: { order_id: string; user_id?: string; cost: s
 
 const PAID_LIKE = new Set(['250', '600', '290', '230']);
 
+/**
+ * 『交易查詢-退款資訊』: one refund, listed from the moment the gateway accepted it — prc `200`
+ * (資料正確) with an empty finishtime while the terminal works on it, then `230` (退款成功).
+ */
 function refundRow(r: Refund): Row {
   const cost = String(r.cost);
   return {
@@ -68,7 +72,7 @@ export function orderRow(o: Order): Row {
     result_type: 0,
     result_content_type: '',
     result_content: '',
-    refund_order: o.refunds.filter((r) => r.prc !== '200').map(refundRow),
+    refund_order: o.refunds.map(refundRow),
     cancel_order: [],
     invoice_state: 0,
     echo_0: o.echo[0],

@@ -52,12 +52,14 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     printMs: durationFn(options.printMs, random),
     followUpMs: options.followUpMs ?? 0,
     amountOutcomes: options.amountOutcomes ?? true,
+    duplicateOrders: options.duplicateOrders ?? 'refuse',
     onChange: (e) => callbacks.notify(e),
   });
   const callbacks = new Callbacks(clock, () => engine.stats, options.callbackUrl, random);
   const journal = new Journal(options.journalSize ?? DEFAULT_JOURNAL_SIZE);
   const faults = new Faults(random);
   const hung = new Set<IncomingMessage['socket']>();
+  const late = new Set<IncomingMessage['socket']>();
   const timers = new Set<unknown>();
   const later = (fn: () => void, ms: number) => {
     const h = clock.setTimeout(() => {
@@ -82,7 +84,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   }
   const defaultStore = () => stores[0]?.store_uid ?? '';
 
-  const routeDeps = { engine, journal, faults, hung, setTimeout: later, now: () => clock.now() };
+  const routeDeps = { engine, journal, faults, hung, late, setTimeout: later, now: () => clock.now() };
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     readBody(req).then(
       (body) => {
@@ -137,6 +139,9 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     reset: () => {
       for (const h of timers) clock.clearTimeout(h);
       timers.clear();
+      // Forgotten `late` commands will never be applied: drop their clients too.
+      for (const s of late) s.destroy();
+      late.clear();
       engine.reset();
       faults.clear();
       journal.clear();
@@ -169,11 +174,15 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       engine.addStore({ store_uid: input.store_uid, key: input.key }, input.devices === undefined ? devices : deviceNames(input.devices));
     },
     configureCallbacks: (input: unknown) => callbacks.configure(input),
+    config: (input = {}) => {
+      if (input.duplicateOrders !== undefined) engine.duplicateOrders = input.duplicateOrders;
+      return { duplicateOrders: engine.duplicateOrders };
+    },
     close: async () => {
       for (const h of timers) clock.clearTimeout(h);
       timers.clear();
       engine.reset();
-      for (const s of hung) s.destroy();
+      for (const s of [...hung, ...late]) s.destroy();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
@@ -210,6 +219,8 @@ export function snapshot(engine: Engine, journal: Journal) {
     busy,
     orders: { total: orders.length, byPrc },
     callbacks: { ...s.callbacks },
+    late: { ...s.late },
+    duplicateOrders: engine.duplicateOrders,
     journal: { capacity: journal.capacity },
   };
 }

@@ -1,4 +1,4 @@
-/** Counters behind `GET /_sim/stats` (DESIGN.md §4: `busyViolations`, `chargePosts`, and more). */
+/** Counters behind `GET /_sim/stats` (docs/SIMULATOR.md: `busyViolations`, `chargePosts`, and more). */
 export class Stats {
   /** Operations (charge, refund, reprint) sent to a terminal that was busy. */
   busyViolations = 0;
@@ -15,6 +15,8 @@ export class Stats {
   /** fault kind → times injected. */
   faults: Record<string, number> = Object.create(null) as Record<string, number>;
   callbacks = { sent: 0, failed: 0 };
+  /** `late` faults: commands waiting to be applied, and applied (after their client got no answer). */
+  late = { pending: 0, applied: 0 };
 
   static readonly VIOLATION_LOG_SIZE = 1_000;
 

@@ -16,6 +16,13 @@
  * | {tag}:children:<chargeOpId>      | set    | refund and reprint op ids of a charge (look-up by order)|
  * | {tag}:audit:<opId>               | stream | every request sent and answer received, per operation   |
  * | {tag}:audit-dev:<store>|<device> | stream | the same events per terminal (op id + summary), capped  |
+ * | {tag}:tomb:<store>:<order_id>    | string | first use of a charge's order_id (outlives the record)  |
+ * | {tag}:open                       | zset   | open operations → when the janitor should look (ms)     |
+ * | {tag}:janitor                    | string | janitor pass lock (one process at a time, PX)           |
+ *
+ * Bounds: per-operation keys expire with the record (retention after the final state); tombstones
+ * after `tombstoneMs`; per-terminal keys expire after the retention when the terminal stays unused;
+ * `leases`, `devices` and `open` are bounded by the fleet and by the open operations.
  */
 export function bullPrefix(tag: string): string {
   return `{${tag}}`;
@@ -40,6 +47,10 @@ export function keysFor(tag: string) {
     children: (chargeOpId: string) => `${p}:children:${chargeOpId}`,
     audit: (opId: string) => `${p}:audit:${opId}`,
     auditDevice: (member: string) => `${p}:audit-dev:${member}`,
+    tombstone: (store: string, orderId: string) => `${p}:tomb:${store}:${orderId}`,
+    open: `${p}:open`,
+    janitorLock: `${p}:janitor`,
+    leasePrefix: `${p}:lease:`,
   };
 }
 export type Keys = ReturnType<typeof keysFor>;

@@ -33,7 +33,8 @@ export type CreateResult =
   | { status: 'created'; dispatched: boolean }
   | { status: 'existing' | 'conflict'; state: string }
   | { status: 'charge_not_refundable'; state: string }
-  | { status: 'over_refund'; refundable: number };
+  | { status: 'over_refund'; refundable: number }
+  | { status: 'reused'; firstUsedAt: number };
 
 export interface AuditEntry {
   id: string;
@@ -61,17 +62,52 @@ export interface StoreOptions {
   retentionMs?: number;
   /** Per-terminal audit stream cap (approximate). Default 10 000 entries. */
   deviceAuditMax?: number;
+  /** A charge's order_id stays refused for reuse this long after its first use. Default 400 days. */
+  tombstoneMs?: number;
+}
+
+/** The result of a compare-and-set that did not apply. */
+export type Refused =
+  | { ok: false; reason: 'stale'; state: string; sends: number }
+  | { ok: false; reason: 'not_holder'; holder: string | null }
+  | { ok: false; reason: 'fenced'; until: number };
+
+export interface ClaimOptions {
+  expect: OperationState[];
+  now: number;
+  leaseUntil: number;
+  fenceMs: number;
+  janitorDue: number;
+  audit: { data: unknown; summary: string };
+  fields?: Fields;
+}
+
+export interface TransitionOptions {
+  expect: OperationState[];
+  now: number;
+  leaseUntil?: number;
+  requireHolder?: boolean;
+  incr?: string;
+  /** Only if the record's `sends` is still this (the change is about this POST). */
+  sends?: number;
+  /** Only once the claim's fence (`claim_until`, Redis' clock) has passed: taking a `sending` operation over. */
+  afterFence?: boolean;
+  /** Janitor index: when to look at this operation next (open states). */
+  janitorDue?: number;
+  fields?: Fields;
 }
 
 export class OperationStore {
   readonly keys: Keys;
   readonly retentionMs: number;
+  readonly tombstoneMs: number;
   private readonly deviceAuditMax: number;
 
   constructor(readonly redis: Redis | Cluster, readonly options: StoreOptions) {
     defineScripts(redis);
     this.keys = keysFor(options.tag);
     this.retentionMs = options.retentionMs ?? 90 * 86_400_000;
+    this.tombstoneMs = Math.max(options.tombstoneMs ?? 400 * 86_400_000, this.retentionMs);
     this.deviceAuditMax = options.deviceAuditMax ?? 10_000;
   }
 
@@ -89,16 +125,35 @@ export class OperationStore {
     return res.map(([err, out]) => (err ? err : createResult(...(out as [string, string | undefined]))));
   }
 
-  private enqueueArgs(c: CreateOperation, now: number, leaseUntil: number): (string | number)[] {
+  private enqueueArgs(c: CreateOperation, now: number, leaseUntil: number, janitorDue = leaseUntil): (string | number)[] {
     const member = terminalMember(c.store, c.device);
     const k = this.keys;
     const chargeKey = c.reserveOn ? k.op(c.reserveOn.chargeId) : k.op(c.id);
     const childrenKey = c.parent ? k.children(c.parent) : k.op(c.id);
+    const orderId = c.fields.order_id;
+    const tombKey = c.fields.kind === 'charge' && orderId !== undefined && orderId !== null ? k.tombstone(c.store, String(orderId)) : k.op(c.id);
     return [
-      k.op(c.id), k.mailboxLive(member), k.mailboxBulk(member), k.lease(member), k.leases, k.devices, chargeKey, childrenKey,
-      c.id, c.fingerprint, c.lane, now, leaseUntil, member, c.reserveOn?.amount ?? 0,
+      k.op(c.id), k.mailboxLive(member), k.mailboxBulk(member), k.lease(member), k.leases, k.devices, chargeKey, childrenKey, tombKey, k.open,
+      c.id, c.fingerprint, c.lane, now, leaseUntil, member, c.reserveOn?.amount ?? 0, this.tombstoneMs, janitorDue, this.retentionMs,
       ...flat({ ...c.fields, store: c.store, device: c.device }),
     ];
+  }
+
+  /**
+   * The fenced claim before a POST (lua/claim.lua): queued|retry_wait → sending by the lease holder,
+   * `sends` counted, fence stamped from Redis TIME, lease renewed and the request audited, in one step.
+   */
+  async claim(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, o: ClaimOptions): Promise<{ ok: true; sends: number; claimUntil: number } | Refused> {
+    const member = terminalMember(op.store, op.device);
+    const k = this.keys;
+    const [status, a, b] = await this.redis.mypayClaim(
+      k.op(op.id), k.lease(member), k.leases, k.audit(op.id), k.auditDevice(member), k.open,
+      op.id, o.expect.join(','), o.now, o.leaseUntil, member, o.fenceMs, o.janitorDue, JSON.stringify(o.audit.data), o.audit.summary,
+      this.deviceAuditMax, this.retentionMs,
+      ...flat(o.fields ?? {}),
+    );
+    if (status === 'ok') return { ok: true, sends: Number(a), claimUntil: Number(b) };
+    return refused(status, a, b);
   }
 
   /** Lease holders of many terminals in one round trip. */
@@ -127,26 +182,34 @@ export class OperationStore {
   }
 
   /**
-   * Compare-and-set to a non-final state. Returns the incremented counter (if any) on success,
-   * or `{stale}` / `{notHolder}` when another actor got there first.
+   * Compare-and-set of the state (lua/transition.lua). Returns the incremented counter (if any) on
+   * success, or why it did not apply. A final state here (a reprint's `printed`) starts the record's
+   * retention; final states that hand the terminal on go through {@link finish}.
    */
-  async transition(
-    op: Pick<StoredOperation, 'id' | 'store' | 'device'>,
-    to: OperationState,
-    opts: { expect: OperationState[]; now: number; leaseUntil?: number; requireHolder?: boolean; incr?: string; fields?: Fields },
-  ): Promise<{ ok: true; counter: number } | { ok: false; reason: 'stale' | 'not_holder'; value: string }> {
+  async transition(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, to: OperationState, opts: TransitionOptions): Promise<{ ok: true; counter: number } | Refused> {
     const member = terminalMember(op.store, op.device);
     const k = this.keys;
-    const [status, value] = await this.redis.mypayTransition(
-      k.op(op.id), k.lease(member), k.leases,
+    const final = isFinalState(to);
+    const [status, a, b] = await this.redis.mypayTransition(
+      k.op(op.id), k.lease(member), k.leases, k.open, k.audit(op.id),
       op.id, to, opts.expect.join(','), opts.now, opts.leaseUntil ?? 0, member, opts.requireHolder ? '1' : '0', opts.incr ?? '',
+      opts.sends === undefined ? '' : opts.sends, opts.afterFence ? '1' : '0',
+      final ? '-' : (opts.janitorDue ?? ''), final ? this.retentionMs : '',
       ...flat(opts.fields ?? {}),
     );
-    if (status === 'ok') {
-      if (isFinalState(to)) await this.redis.pexpire(k.op(op.id), this.retentionMs);
-      return { ok: true, counter: Number(value || 0) };
-    }
-    return { ok: false, reason: status === 'not_holder' ? 'not_holder' : 'stale', value: value ?? '' };
+    if (status === 'ok') return { ok: true, counter: Number(a || 0) };
+    return refused(status, a, b);
+  }
+
+  /** An explicit retry of a `not_received` operation: `queued` again at the end of its line (lua/requeue.lua). */
+  async requeue(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, now: number, leaseUntil: number, janitorDue: number, fields: Fields = {}): Promise<{ ok: true; dispatched: boolean } | { ok: false; state: string }> {
+    const member = terminalMember(op.store, op.device);
+    const k = this.keys;
+    const [status, value] = await this.redis.mypayRequeue(
+      k.op(op.id), k.mailboxLive(member), k.mailboxBulk(member), k.lease(member), k.leases, k.open, k.audit(op.id),
+      op.id, now, leaseUntil, member, janitorDue, ...flat(fields),
+    );
+    return status === 'ok' ? { ok: true, dispatched: value === '1' } : { ok: false, state: value ?? '' };
   }
 
   /**
@@ -156,21 +219,32 @@ export class OperationStore {
   async finish(
     op: Pick<StoredOperation, 'id' | 'store' | 'device' | 'charge' | 'kind'>,
     state: OperationState | null,
-    opts: { expect?: OperationState[]; now: number; nextLeaseUntil: number; settleRefund?: 'refunded' | 'released'; refundUid?: string; fields?: Fields },
-  ): Promise<{ ok: true; next: string | null } | { ok: false; state: string }> {
+    opts: {
+      expect?: OperationState[];
+      now: number;
+      nextLeaseUntil: number;
+      settleRefund?: 'refunded' | 'released' | 'refunded_late';
+      refundUid?: string;
+      /** Only if the record's `sends` is still this. */
+      sends?: number;
+      /** The final state still has a follow-up due then (not_received: its late verification). */
+      janitorDue?: number;
+      fields?: Fields;
+    },
+  ): Promise<{ ok: true; next: string | null } | { ok: false; state: string; sends: number }> {
     const member = terminalMember(op.store, op.device);
     const k = this.keys;
     const settles = op.kind === 'refund' && op.charge && opts.settleRefund;
     const chargeKey = settles ? k.op(op.charge!) : k.op(op.id);
     const claimedKey = op.kind === 'refund' && op.charge ? k.claimed(op.charge) : k.op(op.id);
     const childrenKey = op.kind === 'charge' ? k.children(op.id) : k.op(op.id);
-    const [status, value] = await this.redis.mypayFinish(
-      k.op(op.id), k.lease(member), k.leases, k.mailboxLive(member), k.mailboxBulk(member), chargeKey, claimedKey, k.audit(op.id), childrenKey,
+    const [status, value, sends] = await this.redis.mypayFinish(
+      k.op(op.id), k.lease(member), k.leases, k.mailboxLive(member), k.mailboxBulk(member), chargeKey, claimedKey, k.audit(op.id), childrenKey, k.open,
       op.id, state ?? '', (opts.expect ?? []).join(','), opts.now, opts.nextLeaseUntil, member,
-      settles ? opts.settleRefund! : '', opts.refundUid ?? '', this.retentionMs,
+      settles ? opts.settleRefund! : '', opts.refundUid ?? '', this.retentionMs, opts.janitorDue ?? '', opts.sends ?? '',
       ...flat(opts.fields ?? {}),
     );
-    if (status !== 'ok') return { ok: false, state: value ?? '' };
+    if (status !== 'ok') return { ok: false, state: value ?? '', sends: Number(sends ?? 0) };
     return { ok: true, next: value ? value : null };
   }
 
@@ -178,17 +252,64 @@ export class OperationStore {
     return this.redis.get(this.keys.lease(terminalMember(store, device)));
   }
 
-  /** Pushes the lease expiry of a terminal forward if `opId` still holds it (a status poll of an op with no state change). */
-  async renewLease(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, until: number): Promise<boolean> {
+  /**
+   * Pushes the lease expiry of a terminal forward if `op` still holds it, and notes when the janitor
+   * should look at the operation next (lua/renew.lua: holder check and write in one step).
+   */
+  async renewLease(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, until: number, janitorDue?: number): Promise<boolean> {
     const member = terminalMember(op.store, op.device);
-    if ((await this.redis.get(this.keys.lease(member))) !== op.id) return false;
-    await this.redis.zadd(this.keys.leases, until, member);
-    return true;
+    const k = this.keys;
+    return (await this.redis.mypayRenew(k.lease(member), k.leases, k.open, op.id, until, member, janitorDue ?? '')) === 1;
   }
 
-  /** Claims up to `limit` expired leases for recovery (one sweeper wins each). */
+  /** Claims up to `limit` expired leases for recovery (one sweeper wins each); drops index entries of free terminals. */
   async claimExpiredLeases(now: number, graceMs: number, limit = 100): Promise<string[]> {
-    return this.redis.mypaySweep(this.keys.leases, now, graceMs, limit);
+    return this.redis.mypaySweep(this.keys.leases, now, graceMs, limit, this.keys.leasePrefix);
+  }
+
+  /** One status query done: counts it and notes when the janitor should look next. */
+  async notePoll(opId: string, janitorDue: number): Promise<void> {
+    await this.redis.pipeline().hincrby(this.keys.op(opId), 'polls', 1).zadd(this.keys.open, janitorDue, opId).exec();
+  }
+
+  /** Sets fields of an open record without a state change (only while it is in one of `expect`). */
+  async annotate(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, expect: OperationState[], now: number, fields: Fields): Promise<boolean> {
+    const res = await this.transition(op, expect[0]!, { expect, now, fields });
+    return res.ok;
+  }
+
+  /** Open operations the janitor should look at now (oldest due first). */
+  dueOpen(now: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.open, '-inf', now, 'LIMIT', 0, limit);
+  }
+
+  async setJanitorDue(opId: string, due: number): Promise<void> {
+    await this.redis.zadd(this.keys.open, due, opId);
+  }
+
+  async dropOpen(opId: string): Promise<void> {
+    await this.redis.zrem(this.keys.open, opId);
+  }
+
+  /** The record as stored, without parsing (the janitor's look at records that may no longer parse). */
+  raw(id: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.op(id));
+  }
+
+  /**
+   * A record that no longer parses cannot be followed up: `needs_review` with the reason, written
+   * without reading it through the schema; its retention starts and it leaves the janitor's index.
+   */
+  async markPoison(id: string, reason: string, now: number): Promise<void> {
+    const k = this.keys;
+    await this.redis
+      .multi()
+      .hset(k.op(id), 'state', 'needs_review', 'review', reason, 'updated', now, 'finished', now)
+      .pexpire(k.op(id), this.retentionMs)
+      .pexpire(k.audit(id), this.retentionMs)
+      .xadd(k.audit(id), '*', 'event', 'review', 'data', JSON.stringify({ reason }))
+      .zrem(k.open, id)
+      .exec();
   }
 
   async indexUid(store: string, uid: string, chargeId: string): Promise<void> {
@@ -214,19 +335,25 @@ export class OperationStore {
     const pipe = this.redis.pipeline();
     pipe.xadd(this.keys.audit(op.id), '*', 'event', event, 'data', JSON.stringify(data));
     pipe.xadd(this.keys.auditDevice(member), 'MAXLEN', '~', this.deviceAuditMax, '*', 'op', op.id, 'event', event, 'summary', summary);
+    pipe.pexpire(this.keys.auditDevice(member), this.retentionMs);
     pipe.hset(this.keys.device(member), 'last_event_at', Date.now());
+    pipe.pexpire(this.keys.device(member), this.retentionMs);
     await pipe.exec();
   }
 
   async noteAnswer(store: string, device: string, code: string, at: number): Promise<void> {
-    await this.redis.hset(this.keys.device(terminalMember(store, device)), 'last_answer_at', at, 'last_answer_code', code);
+    const key = this.keys.device(terminalMember(store, device));
+    await this.redis.pipeline().hset(key, 'last_answer_at', at, 'last_answer_code', code).pexpire(key, this.retentionMs).exec();
   }
 
   async auditTrail(opId: string): Promise<AuditEntry[]> {
     const rows = await this.redis.xrange(this.keys.audit(opId), '-', '+');
     return rows.map(([id, kv]) => {
       const m = Object.fromEntries(pairs(kv));
-      return { id, at: new Date(Number(id.split('-')[0])).toISOString(), event: m.event ?? '', data: safeJson(m.data) };
+      let data = safeJson(m.data);
+      // The claim script writes the attempt number beside the request it audits.
+      if (m.attempt !== undefined && data && typeof data === 'object') data = { ...(data as object), attempt: Number(m.attempt) };
+      return { id, at: new Date(Number(id.split('-')[0])).toISOString(), event: m.event ?? '', data };
     });
   }
 
@@ -281,8 +408,16 @@ export class OperationStore {
   }
 }
 
+function refused(status: string | undefined, a: string | undefined, b: string | undefined): Refused {
+  if (status === 'not_holder') return { ok: false, reason: 'not_holder', holder: a ? a : null };
+  if (status === 'fenced') return { ok: false, reason: 'fenced', until: Number(a) };
+  return { ok: false, reason: 'stale', state: a ?? '', sends: Number(b ?? 0) };
+}
+
 function createResult(status: string, value: string | undefined): CreateResult {
   switch (status) {
+    case 'reused':
+      return { status, firstUsedAt: Number(value) };
     case 'created':
       return { status, dispatched: value === '1' };
     case 'over_refund':

@@ -38,10 +38,26 @@ export const storedOperationSchema = z.object({
   refund_uid: z.string().optional(),
   refunded: optNum,
   reserved: optNum,
+  /** POSTs claimed (each claim counts one, whether or not a byte left). */
   sends: optNum,
   attempts: optNum,
-  resends: optNum,
+  /** 1 + explicit retries after `not_received`. */
+  attempt: optNum,
   polls: optNum,
+  /** Redis-clock time (ms) before which nobody may take the current claim over. */
+  claim_until: optNum,
+  /** Why a person must look (needs_review), or why a settled outcome is flagged (a late row). */
+  review: z.string().optional(),
+  /** Refund rows (uids, JSON array) the charge had just before this refund's POST: only a new row can be ours. */
+  seen_refunds: z.string().optional(),
+  /** Follow-ups the janitor re-created. */
+  redrives: optNum,
+  /** not_received: when the late verification found nothing either. */
+  reverified: optNum,
+  /** not_received: when an explicit retry was asked for (0/absent: none pending). */
+  retry_requested: optNum,
+  /** A POST of this operation ended outcome-unknown at some attempt (so a refusal later says nothing about it). */
+  unknown_posts: optNum,
   unknown_prc: z.string().optional(),
   created: num,
   updated: num,
@@ -103,8 +119,10 @@ export interface OperationRecord {
   refunded_amount?: number;
   reserved_amount?: number;
   posts: number;
-  resends: number;
+  attempt: number;
   polls: number;
+  /** Why a person must look at this operation (needs_review), or why its outcome is flagged. */
+  review?: string;
   unknown_prc?: string;
   request: Record<string, unknown>;
   created_at: string;
@@ -140,8 +158,9 @@ export function toRecord(op: StoredOperation): OperationRecord {
     refunded_amount: op.kind === 'charge' ? (op.refunded ?? 0) : undefined,
     reserved_amount: op.kind === 'charge' ? (op.reserved ?? 0) : undefined,
     posts: op.sends ?? 0,
-    resends: op.resends ?? 0,
+    attempt: op.attempt ?? 1,
     polls: op.polls ?? 0,
+    review: op.review,
     unknown_prc: op.unknown_prc,
     request,
     created_at: iso(op.created)!,

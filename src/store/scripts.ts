@@ -5,15 +5,21 @@ import type { Redis, Cluster, Result } from 'ioredis';
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
 export const SCRIPTS = {
-  mypayEnqueue: { numberOfKeys: 8, lua: lua('enqueue') },
-  mypayTransition: { numberOfKeys: 3, lua: lua('transition') },
-  mypayFinish: { numberOfKeys: 9, lua: lua('finish') },
+  mypayEnqueue: { numberOfKeys: 10, lua: lua('enqueue') },
+  mypayClaim: { numberOfKeys: 6, lua: lua('claim') },
+  mypayTransition: { numberOfKeys: 5, lua: lua('transition') },
+  mypayFinish: { numberOfKeys: 10, lua: lua('finish') },
+  mypayRenew: { numberOfKeys: 3, lua: lua('renew') },
   mypaySweep: { numberOfKeys: 1, lua: lua('sweep') },
+  mypayRequeue: { numberOfKeys: 7, lua: lua('requeue') },
 } as const;
 
 type Args = (string | number)[];
 export interface ScriptCommands {
   mypayEnqueue(...args: Args): Promise<string[]>;
+  mypayClaim(...args: Args): Promise<string[]>;
+  mypayRenew(...args: Args): Promise<number>;
+  mypayRequeue(...args: Args): Promise<string[]>;
   mypayTransition(...args: Args): Promise<string[]>;
   mypayFinish(...args: Args): Promise<string[]>;
   mypaySweep(...args: Args): Promise<string[]>;
@@ -22,6 +28,9 @@ export interface ScriptCommands {
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     mypayEnqueue(...args: Args): Result<string[], Context>;
+    mypayClaim(...args: Args): Result<string[], Context>;
+    mypayRenew(...args: Args): Result<number, Context>;
+    mypayRequeue(...args: Args): Result<string[], Context>;
     mypayTransition(...args: Args): Result<string[], Context>;
     mypayFinish(...args: Args): Result<string[], Context>;
     mypaySweep(...args: Args): Result<string[], Context>;

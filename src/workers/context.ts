@@ -6,7 +6,8 @@ import type { Core } from '../queues/core.js';
 import { gatewayRequest, type StoredOperation } from '../store/record.js';
 
 export interface GatewayPort {
-  send(store: { store_uid: string; key: string }, cmd: Command, data: unknown): Promise<GatewayAnswer>;
+  /** `options.writeBy`: `performance.now()` time after which nothing may be written (the claim's budget). */
+  send(store: { store_uid: string; key: string }, cmd: Command, data: unknown, options?: { writeBy?: number }): Promise<GatewayAnswer>;
 }
 
 export interface WorkerContext {
@@ -27,7 +28,13 @@ export type WorkerEvent =
   | { type: 'poll'; op: StoredOperation; prc: string; latencyMs?: number }
   | { type: 'final'; op: StoredOperation; state: string }
   | { type: 'unknown_outcome'; op: StoredOperation }
-  | { type: 'recovered'; op: StoredOperation; why: string };
+  | { type: 'recovered'; op: StoredOperation; why: string }
+  /** A claim given up before any byte left (the budget ran out between claim and POST). */
+  | { type: 'claim_abandoned'; op: StoredOperation; elapsedMs: number }
+  /** An answer for a POST whose record went backwards: writes were lost (the operation goes to review). */
+  | { type: 'lost_writes'; op: StoredOperation; detail: string }
+  /** The janitor re-created a missing follow-up, or sent an operation to review. */
+  | { type: 'janitor'; action: 'redriven' | 'reviewed' | 'checked'; count: number };
 
 export const COMMAND_OF: Record<StoredOperation['kind'], Command> = {
   charge: 'api/postransaction',

@@ -1,31 +1,46 @@
 /**
  * Device worker: takes an operation whose turn it is, sends it to its terminal through the gateway,
- * and acts on the answer (issue #4, DESIGN.md §3.1–3.3):
+ * and acts on the answer (docs/CORE.md). The decisions are pure functions of domain/operation/policy.ts;
+ * this file carries them out:
  * - B200 → charge/refund: status follow-up; reprint: `printed`, terminal kept for the print cool-down.
- * - B500 terminal offline/busy, or not delivered → retry with backoff at the head of the line until
- *   the retry deadline, then `failed`.
- * - B500 invalid data (or any other B500: the gateway did not process it) → `rejected`, no retry.
- * - Outcome unknown (timeout, reset, 5xx, bad answer, or this worker died mid-POST) → `unknown`,
- *   handed to the status follow-up. A charge is never re-sent from here: only the status worker may
- *   decide a resend, after a query has shown the order unknown to the gateway.
+ * - Provably not acted on (not delivered, terminal offline/busy) → retry with backoff at the head of
+ *   the line until the retry deadline, then `failed`.
+ * - B500 invalid data → `rejected`; a charge refused because its order_id already exists → `rejected`
+ *   (the id was used before us), never the old order's outcome.
+ * - Outcome unknown (timeout, reset, 5xx, bad answer, or a worker stopped mid-POST) → `unknown`,
+ *   settled by query only. Nothing here ever sends an operation whose earlier POST may have acted.
+ *
+ * The fenced claim: the POST's first byte leaves within `claimBudgetMs` of sending the claim to Redis
+ * or not at all, and nothing that can wait on Redis stands between the two; nobody takes a `sending`
+ * operation over before its fence (`claimFenceMs` after the claim, Redis' clock) has passed.
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { retryDelay } from '../domain/operation/schedule.js';
+import { chargeSnapshot, type QueryRowLike } from '../domain/operation/outcome.js';
+import { decideAfterPostFailure, judgeStaleAnswer, type PostFailure } from '../domain/operation/policy.js';
 import { assertTransition, isFinalState, type OperationState } from '../domain/operation/states.js';
-import { GatewayNotDeliveredError, GatewayRejectedError, GatewayConfigError, isGatewayError } from '../gateway/errors.js';
+import { isGatewayError, type GatewayFailure } from '../gateway/errors.js';
 import { operationJobSchema, type OperationJob } from '../queues/registry.js';
+import type { Refused } from '../store/operations.js';
 import type { StoredOperation } from '../store/record.js';
-import { COMMAND_OF, auditPayload, requestPayload, type WorkerContext } from './context.js';
+import { COMMAND_OF, auditPayload, redactAnswer, requestPayload, type WorkerContext } from './context.js';
 import { finishOperation, releaseTerminal } from './handoff.js';
+import { readOperation } from './read.js';
 import { createFollowUp } from './status.worker.js';
 
 const FOLLOWED_UP: OperationState[] = ['accepted', 'unknown', 'pending'];
 
+export function toPostFailure(err: GatewayFailure): PostFailure {
+  if (err.kind === 'rejected') return { kind: 'rejected', reason: err.reason, message: err.gatewayMessage };
+  return { kind: err.kind, message: err.message };
+}
+
 export function createDeviceProcessor(ctx: WorkerContext) {
   const { core } = ctx;
+  const { settings } = core;
   const random = ctx.random ?? Math.random;
   const followUp = createFollowUp(ctx);
+  const due = (afterMs: number) => core.now() + afterMs + settings.janitorGraceMs;
 
   async function sleep(job: Job, token: string | undefined, ms: number): Promise<never> {
     await job.moveToDelayed(core.now() + ms, token);
@@ -34,7 +49,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
 
   return async function processDevice(job: Job<OperationJob>, token?: string): Promise<string> {
     const { opId } = operationJobSchema.parse(job.data);
-    const op = await core.store.get(opId);
+    const op = await readOperation(ctx, opId);
     if (!op) {
       ctx.logger.warn({ queue: 'device', jobId: job.id, opId }, 'operation record not found; nothing to do');
       return 'missing';
@@ -49,7 +64,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     // A live operation ready to send skips this read: its claim checks the lease atomically. An
     // operation being followed up needs no terminal: a rerun (its worker died during the in-job
     // follow-up, after the terminal was handed on) must hand it to the status worker, not park it.
-    if (!(op.lane === 'live' && (op.state === 'queued' || op.state === 'retry_wait')) && !FOLLOWED_UP.includes(op.state)) {
+    if (!(op.lane === 'live' && (op.state === 'queued' || op.state === 'retry_wait')) && !FOLLOWED_UP.includes(op.state) && op.state !== 'sending') {
       const holder = await core.store.leaseHolder(op.store, op.device);
       if (holder !== op.id) return park(job, token, op, holder);
     }
@@ -58,17 +73,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       case 'retry_wait':
         return send(job, token, op, log);
       case 'sending':
-        // A previous run died between the POST and its answer: the gateway may have acted.
-        if (op.kind === 'reprint_invoice' || op.kind === 'reprint_signature') {
-          // Reprints have no status follow-up (the status worker leaves them alone), so `unknown`
-          // would hold the terminal for ever; a resend could print twice. As for any unknown
-          // reprint outcome: `unresolved`, the terminal handed on after the print cool-down.
-          await job.log('previous attempt stopped during the POST: reprint outcome unknown');
-          return printed(job, token, op, 'unresolved', "reprint outcome unknown (worker stopped during the POST); check the terminal's printer");
-        }
-        await job.log('previous attempt stopped during the POST: outcome unknown, following up by query');
-        await markUnknown(op, 'worker stopped during the POST', log);
-        return 'unknown';
+        return takeOver(job, token, op, log);
       default:
         if (FOLLOWED_UP.includes(op.state)) await core.ensureStatusJob(op, 0);
         return op.state;
@@ -78,7 +83,45 @@ export function createDeviceProcessor(ctx: WorkerContext) {
   /** Not this operation's turn: sleep until the hand-off promotes the job (O(1): no polling). */
   async function park(job: Job, token: string | undefined, op: StoredOperation, holder: string | null): Promise<never> {
     await job.log(`waiting in line for terminal ${op.device} (now serving ${holder ?? 'nobody'})`);
-    return sleep(job, token, core.settings.parkMs);
+    return sleep(job, token, settings.parkMs);
+  }
+
+  /**
+   * A rerun finds `sending`: the worker that claimed it stopped (crash, stall, lost Redis) and may have
+   * POSTed. Only after the claim's fence may it be taken over — from then on that worker can no longer
+   * send — and then only a query may settle it.
+   */
+  async function takeOver(job: Job, token: string | undefined, op: StoredOperation, log: Logger): Promise<string> {
+    const reprint = op.kind === 'reprint_invoice' || op.kind === 'reprint_signature';
+    // Reprints have no status follow-up, and a resend could print twice: `unresolved`, a person
+    // checks the printer; the terminal is handed on after the print cool-down.
+    const to: OperationState = reprint ? 'unresolved' : 'unknown';
+    const now = core.now();
+    const why = 'worker stopped during the POST: outcome unknown';
+    const moved = await core.store.transition(op, to, {
+      expect: ['sending'], now, sends: op.sends ?? 0, afterFence: true, janitorDue: due(settings.poll.denseIntervalMs),
+      incr: reprint ? undefined : 'unknown_posts',
+      fields: { msg: reprint ? "reprint outcome unknown (worker stopped during the POST); check the terminal's printer" : why, unknown_at: now, finished: reprint ? now : undefined },
+      leaseUntil: reprint ? now + settings.printCooldownMs + settings.leaseMs : undefined,
+    });
+    if (!moved.ok) {
+      if (moved.reason === 'fenced') {
+        const wait = Math.max(1, moved.until - now + 10);
+        await job.log(`claimed by another worker until ${new Date(moved.until).toISOString()}: looking again in ${wait} ms`);
+        return sleep(job, token, wait);
+      }
+      return moved.reason === 'stale' ? moved.state : 'not_holder';
+    }
+    await core.store.audit(op, 'takeover', { from: 'sending', to, sends: op.sends ?? 0 }, `taken over → ${to}`);
+    await job.log(`${why}; ${reprint ? 'reprint unresolved' : 'following up by query'}`);
+    if (reprint) {
+      ctx.onEvent?.({ type: 'final', op, state: 'unresolved' });
+      return sleep(job, token, settings.printCooldownMs);
+    }
+    log.warn({ why }, 'outcome unknown; following up by query (never resent)');
+    ctx.onEvent?.({ type: 'unknown_outcome', op });
+    await core.ensureStatusJob({ ...op, state: 'unknown' }, 0);
+    return 'unknown';
   }
 
   async function send(job: Job, token: string | undefined, op: StoredOperation, log: Logger): Promise<string> {
@@ -87,130 +130,215 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       // Batch traffic is rate-limited; the wait holds the terminal only until this send's own slot.
       const waitMs = await ctx.bulkGate.wait(op.id, core.now());
       if (waitMs > 0) {
-        await core.store.renewLease(op, core.now() + waitMs + core.settings.leaseMs);
+        await core.store.renewLease(op, core.now() + waitMs + settings.leaseMs, due(waitMs));
         await job.log(`batch rate limit: sending in ${waitMs} ms`);
         return sleep(job, token, waitMs);
       }
     }
-    const now = core.now();
-    const deadline = op.deadline ?? now + core.settings.retryDeadlineMs;
-    assertTransition(op.state, 'sending');
-    const claim = await core.store.transition(op, 'sending', {
-      expect: ['queued', 'retry_wait'], now, requireHolder: true, incr: 'sends',
-      leaseUntil: now + core.settings.answerTimeoutMs + core.settings.leaseMs,
-      fields: { sent: now, first_sent: op.first_sent ?? now, deadline },
-    });
-    if (!claim.ok) {
-      if (claim.reason === 'not_holder') return park(job, token, op, claim.value || null);
-      await job.log(`not sent: ${claim.reason} (${claim.value})`);
-      return claim.reason;
-    }
-    const sending: StoredOperation = { ...op, state: 'sending', sent: now, deadline };
     const merchantKey = ctx.merchantKey(op.store);
     if (!merchantKey) {
-      await finishOperation(ctx, sending, 'rejected', { msg: `no merchant key configured for store ${op.store}` });
+      await finishOperation(ctx, op, 'rejected', { msg: `no merchant key configured for store ${op.store}` });
       return 'rejected';
     }
-    await core.store.audit(op, 'request', { cmd, attempt: claim.counter, payload: auditPayload(op) }, `POST ${cmd}`);
-    await job.log(`POST ${cmd} to terminal ${op.device} (attempt ${claim.counter})`);
-    let answerMsg: string;
-    let latencyMs: number | undefined;
-    try {
-      const answer = await ctx.gateway.send({ store_uid: op.store, key: merchantKey }, cmd, requestPayload(op));
-      answerMsg = answer.msg ?? '';
-      latencyMs = answer.latencyMs;
-    } catch (err) {
-      return onFailure(job, token, sending, err, deadline, claim.counter, log);
-    }
-    const at = core.now();
-    await Promise.all([
-      core.store.audit(op, 'answer', { code: 'B200', msg: answerMsg, latencyMs }, `B200 ${answerMsg}`),
-      core.store.noteAnswer(op.store, op.device, 'B200', at),
-      job.log(`answer B200 ${answerMsg} (${latencyMs ?? '?'} ms)`),
-      job.updateProgress({ step: 'answered', code: 'B200', posts: claim.counter }),
-    ]);
-    ctx.onEvent?.({ type: 'post', op, cmd, latencyMs, outcome: 'B200' });
+    const deadline = op.deadline ?? core.now() + settings.retryDeadlineMs;
 
-    if (op.kind === 'charge' || op.kind === 'refund') {
-      const moved = await core.store.transition(sending, 'accepted', { expect: ['sending'], now: at, fields: { accepted: at, msg: answerMsg } });
-      if (moved.ok) return followUpFrom(job, { ...sending, state: 'accepted' });
-      return 'accepted';
-    }
-    return printed(job, token, sending, 'printed', answerMsg);
-  }
-
-  /** Reprints: final at once; the terminal stays reserved for the print cool-down, then is handed on. */
-  async function printed(job: Job, token: string | undefined, op: StoredOperation, state: 'printed' | 'unresolved', msg: string): Promise<never> {
-    const now = core.now();
-    assertTransition(op.state, state);
-    await core.store.transition(op, state, {
-      expect: ['sending'], now, fields: { msg, finished: now },
-      leaseUntil: now + core.settings.printCooldownMs + core.settings.leaseMs,
-    });
-    await core.store.audit(op, 'final', { state, msg }, state);
-    ctx.onEvent?.({ type: 'final', op, state });
-    await job.log(`${state}; terminal kept ${core.settings.printCooldownMs} ms for printing`);
-    return sleep(job, token, core.settings.printCooldownMs);
-  }
-
-  async function onFailure(job: Job, token: string | undefined, op: StoredOperation, err: unknown, deadline: number, attempt: number, log: Logger): Promise<string> {
-    const cmd = COMMAND_OF[op.kind];
-    const now = core.now();
-    if (!isGatewayError(err)) throw err; // a bug or Redis trouble: BullMQ retries; the rerun sees `sending`.
-    await core.store.audit(op, 'answer', { error: err.kind, reason: 'reason' in err ? err.reason : undefined, message: err.message }, `${err.kind}`);
-    await Promise.all([job.log(`${err.kind}: ${err.message}`), job.updateProgress({ step: 'answered', code: err.kind, posts: attempt })]);
-    ctx.onEvent?.({ type: 'post', op, cmd, outcome: err.kind });
-
-    const retryable =
-      err instanceof GatewayNotDeliveredError || err instanceof GatewayConfigError ||
-      (err instanceof GatewayRejectedError && (err.reason === 'terminal_offline' || err.reason === 'terminal_busy'));
-    if (err instanceof GatewayRejectedError) await core.store.noteAnswer(op.store, op.device, 'B500', now);
-
-    if (retryable) {
-      const message = err instanceof GatewayRejectedError ? err.gatewayMessage : err.message;
-      if (now >= deadline) {
-        if (earlierPostMayHaveActed(op)) {
-          await markUnknown(op, `resend not accepted (${message}); an earlier POST may have been processed: following up by query`, log);
-          return 'unknown';
-        }
-        await finishOperation(ctx, op, 'failed', { msg: `gave up after ${attempt} attempt(s): ${message}` });
-        log.warn({ attempt }, 'operation failed: terminal unavailable until the retry deadline');
-        return 'failed';
+    // Refunds: the charge as the gateway shows it, just before our POST — its refund rows (only a row
+    // that did not exist yet can be ours) and its refundable balance (also for charges we did not make).
+    let seen: string | undefined;
+    if (op.kind === 'refund') {
+      const snap = await refundSnapshot(op, merchantKey);
+      if (snap.type === 'retry') return notSent(job, token, op, deadline, { kind: 'not_delivered', message: `pre-refund query failed: ${snap.message}` });
+      if (snap.type === 'refuse') {
+        await finishOperation(ctx, op, 'rejected', { msg: snap.message });
+        log.warn({ why: snap.message }, 'refund refused before sending');
+        return 'rejected';
       }
-      const delay = Math.min(retryDelay(attempt, random(), core.settings.retry), Math.max(1, deadline - now));
-      await core.store.transition(op, 'retry_wait', { expect: ['sending'], now, fields: { msg: message }, leaseUntil: now + delay + core.settings.leaseMs });
-      await job.log(`retrying in ${delay} ms (holding its place at the head of ${op.device}'s line)`);
-      return sleep(job, token, delay);
+      seen = JSON.stringify(snap.uids);
     }
-    if (err instanceof GatewayRejectedError && !(err.reason === 'duplicate_order' && op.kind === 'charge') && !earlierPostMayHaveActed(op)) {
-      await finishOperation(ctx, op, 'rejected', { msg: err.gatewayMessage });
-      return 'rejected';
+
+    const payload = requestPayload(op);
+    assertTransition(op.state, 'sending');
+    const now = core.now();
+    // ── The fenced claim. From here to the POST's first byte: no await on Redis, no log write. ──
+    const claimSentAt = performance.now();
+    const claim = await core.store.claim(op, {
+      expect: ['queued', 'retry_wait'], now, fenceMs: settings.claimFenceMs,
+      leaseUntil: now + settings.claimBudgetMs + settings.answerTimeoutMs + settings.leaseMs,
+      janitorDue: due(settings.claimFenceMs + settings.answerTimeoutMs),
+      audit: { data: { cmd, payload: auditPayload(op) }, summary: `POST ${cmd}` },
+      fields: { sent: now, first_sent: op.first_sent ?? now, deadline, seen_refunds: seen },
+    });
+    if (!claim.ok) {
+      if (claim.reason === 'not_holder') return park(job, token, op, claim.holder);
+      const state = claim.reason === 'stale' ? claim.state : 'fenced';
+      await job.log(`not sent: the record is ${state}`);
+      return state;
     }
-    // Below: the gateway may have acted — outcome_unknown, bad_answer, or a charge whose order_id the
-    // gateway already knows (an earlier POST of ours arrived after all): only a query can tell.
-    // outcome_unknown or bad_answer: the gateway may have acted.
-    if (op.kind === 'reprint_invoice' || op.kind === 'reprint_signature') {
-      return printed(job, token, op, 'unresolved', `reprint outcome unknown (${err.message}); check the terminal's printer`);
+    const elapsed = performance.now() - claimSentAt;
+    const sending: StoredOperation = { ...op, state: 'sending', sent: now, deadline, sends: claim.sends, seen_refunds: seen };
+    if (elapsed >= settings.claimBudgetMs) return abandonClaim(job, token, sending, elapsed, log);
+    let answer;
+    try {
+      answer = await ctx.gateway.send({ store_uid: op.store, key: merchantKey }, cmd, payload, { writeBy: claimSentAt + settings.claimBudgetMs });
+    } catch (err) {
+      if (!isGatewayError(err)) throw err; // a bug: BullMQ retries; the rerun finds `sending` and follows up by query.
+      return onFailure(job, token, sending, err, log);
     }
-    await markUnknown(op, err.message, log);
-    return 'unknown';
+    // ── The POST is answered; everything below may wait on Redis. ──
+    const at = core.now();
+    const msg = answer.msg ?? '';
+    if (op.kind === 'charge' || op.kind === 'refund') {
+      const moved = await core.store.transition(sending, 'accepted', {
+        expect: ['sending'], sends: claim.sends, now: at, janitorDue: due(settings.poll.denseIntervalMs),
+        fields: { accepted: at, msg },
+      });
+      await recordAnswer(job, sending, { code: 'B200', msg, latencyMs: answer.latencyMs }, moved.ok ? undefined : moved);
+      ctx.onEvent?.({ type: 'post', op, cmd, latencyMs: answer.latencyMs, outcome: 'B200' });
+      if (!moved.ok) return staleAnswer(sending, moved, 'B200', log);
+      return followUpFrom(job, { ...sending, state: 'accepted' });
+    }
+    await recordAnswer(job, sending, { code: 'B200', msg, latencyMs: answer.latencyMs });
+    ctx.onEvent?.({ type: 'post', op, cmd, latencyMs: answer.latencyMs, outcome: 'B200' });
+    return printed(job, token, sending, 'printed', msg, log);
+  }
+
+  /** The audit entry, the terminal's last answer and the job log for one answer (or failure). */
+  async function recordAnswer(job: Job, op: StoredOperation, data: Record<string, unknown>, stale?: Refused): Promise<void> {
+    const code = String(data.code ?? data.error ?? '');
+    const staleNote = stale ? { stale: stale.reason === 'stale' ? { state: stale.state, sends: stale.sends } : stale } : {};
+    await Promise.all([
+      core.store.audit(op, 'answer', { ...data, attempt: op.sends, ...staleNote }, `${code}${data.msg ? ` ${String(data.msg)}` : ''}`),
+      data.code ? core.store.noteAnswer(op.store, op.device, code, core.now()) : undefined,
+      job.log(`answer ${code} ${String(data.msg ?? data.message ?? '')}${data.latencyMs !== undefined ? ` (${String(data.latencyMs)} ms)` : ''}`),
+    ]);
   }
 
   /**
-   * A resend (after an unknown outcome) that is refused says nothing about the earlier POST, which
-   * may have been processed after all: such an operation is only ever finished by a query.
+   * An answer arrived but the record is no longer this POST's `sending`. Taken over legitimately →
+   * the follow-up settles it (the answer is in the audit trail). Gone backwards → lost writes: review.
    */
-  function earlierPostMayHaveActed(op: StoredOperation): boolean {
-    return (op.kind === 'charge' || op.kind === 'refund') && (op.resends ?? 0) > 0;
+  async function staleAnswer(op: StoredOperation, refused: Refused, what: string, log: Logger): Promise<string> {
+    if (refused.reason !== 'stale') return refused.reason;
+    const current = refused.state as OperationState | 'missing';
+    const verdict = judgeStaleAnswer({ state: current, sends: refused.sends }, op.sends ?? 0);
+    if (verdict === 'taken_over') {
+      log.info({ state: current, what }, 'answer for an operation another worker took over: recorded, the follow-up settles it');
+      return current;
+    }
+    const detail = `lost writes: ${what} for POST ${op.sends ?? 0}, but the record is ${current} with ${refused.sends} POST(s) counted`;
+    log.error({ state: current, sends: refused.sends, mine: op.sends, what }, 'record went backwards: operation moved to review, nothing more is sent');
+    ctx.onEvent?.({ type: 'lost_writes', op, detail });
+    if (current === 'missing' || isFinalState(current)) {
+      await core.store.audit(op, 'review', { reason: detail, state: current }, 'lost writes (record final or missing: left as is)');
+      return current;
+    }
+    await finishOperation(ctx, { ...op, state: current }, 'needs_review', { review: detail, msg: detail });
+    return 'needs_review';
   }
 
-  async function markUnknown(op: StoredOperation, why: string, log: Logger): Promise<void> {
+  /** The budget ran out between the claim and the POST: nothing was sent; release the claim. */
+  async function abandonClaim(job: Job, token: string | undefined, op: StoredOperation, elapsedMs: number, log: Logger): Promise<string> {
+    log.warn({ elapsedMs: Math.round(elapsedMs), budgetMs: settings.claimBudgetMs }, 'claim took longer than its budget: not POSTing');
+    ctx.onEvent?.({ type: 'claim_abandoned', op, elapsedMs });
+    await core.store.audit(op, 'answer', { error: 'claim_abandoned', attempt: op.sends, elapsedMs: Math.round(elapsedMs) }, 'claim over budget: not sent');
+    return notSent(job, token, op, op.deadline ?? core.now(), { kind: 'not_delivered', message: `claim took ${Math.round(elapsedMs)} ms (budget ${settings.claimBudgetMs} ms): not sent` });
+  }
+
+  /** Not acted on (no byte left, or a pre-POST step failed): retry at the head of the line, or fail at the deadline. */
+  async function notSent(job: Job, token: string | undefined, op: StoredOperation, deadline: number, failure: PostFailure): Promise<string> {
+    return act(job, token, op, decideAfterPostFailure(postContext(op, deadline), failure), ctx.logger);
+  }
+
+  function postContext(op: StoredOperation, deadline: number) {
+    return {
+      kind: op.kind, attempt: Math.max(1, op.sends ?? 1), now: core.now(), deadline,
+      earlierPostMayHaveActed: (op.unknown_posts ?? 0) > 0, random: random(), retry: settings.retry,
+    };
+  }
+
+  async function onFailure(job: Job, token: string | undefined, op: StoredOperation, err: GatewayFailure, log: Logger): Promise<string> {
+    const cmd = COMMAND_OF[op.kind];
+    await recordAnswer(job, op, { error: err.kind, reason: 'reason' in err ? err.reason : undefined, message: err.message, code: err.kind === 'rejected' ? 'B500' : undefined, msg: err.kind === 'rejected' ? err.gatewayMessage : undefined });
+    ctx.onEvent?.({ type: 'post', op, cmd, outcome: err.kind });
+    return act(job, token, op, decideAfterPostFailure(postContext(op, op.deadline ?? core.now()), toPostFailure(err)), log);
+  }
+
+  /** Carries a {@link decideAfterPostFailure} decision out, each step only for this POST (`sends`). */
+  async function act(job: Job, token: string | undefined, op: StoredOperation, d: ReturnType<typeof decideAfterPostFailure>, log: Logger): Promise<string> {
     const now = core.now();
-    const moved = await core.store.transition(op, 'unknown', { expect: ['sending'], now, fields: { msg: why, unknown_at: now } });
-    if (!moved.ok) return;
-    log.warn({ why }, 'outcome unknown; following up by query before any resend');
-    ctx.onEvent?.({ type: 'unknown_outcome', op });
-    await core.ensureStatusJob({ ...op, state: 'unknown' }, core.settings.poll.denseIntervalMs);
+    const sends = op.state === 'sending' ? op.sends : undefined;
+    switch (d.type) {
+      case 'retry': {
+        assertTransition(op.state, 'retry_wait');
+        const moved = await core.store.transition(op, 'retry_wait', {
+          expect: [op.state], sends, now, fields: { msg: d.message, deadline: op.deadline ?? now + settings.retryDeadlineMs },
+          leaseUntil: now + d.delayMs + settings.leaseMs, janitorDue: due(d.delayMs),
+        });
+        if (!moved.ok) return staleAnswer(op, moved, 'a retryable failure', log);
+        await job.log(`retrying in ${d.delayMs} ms (holding its place at the head of ${op.device}'s line): ${d.message}`);
+        return sleep(job, token, d.delayMs);
+      }
+      case 'final': {
+        const res = await finishOperation(ctx, op, d.state, { msg: d.message }, { sends });
+        if (res === false && sends !== undefined) {
+          const current = await core.store.get(op.id);
+          if (current) return staleAnswer(op, { ok: false, reason: 'stale', state: current.state, sends: current.sends ?? 0 }, `a ${d.state} answer`, log);
+        }
+        if (d.state === 'failed') log.warn({ why: d.message }, 'operation failed: not sent');
+        return d.state;
+      }
+      case 'reprint_unknown':
+        return printed(job, token, op, 'unresolved', `reprint outcome unknown (${d.message}); check the terminal's printer`, log);
+      case 'unknown': {
+        const moved = await core.store.transition(op, 'unknown', {
+          expect: ['sending'], sends, now, incr: 'unknown_posts', janitorDue: due(settings.poll.denseIntervalMs),
+          fields: { msg: d.message, unknown_at: now },
+        });
+        if (!moved.ok) return staleAnswer(op, moved, 'an outcome-unknown failure', log);
+        log.warn({ why: d.message }, 'outcome unknown; following up by query (never resent)');
+        ctx.onEvent?.({ type: 'unknown_outcome', op });
+        await core.ensureStatusJob({ ...op, state: 'unknown' }, settings.poll.denseIntervalMs);
+        return 'unknown';
+      }
+    }
+  }
+
+  /** Reprints: final at once; the terminal stays reserved for the print cool-down, then is handed on. */
+  async function printed(job: Job, token: string | undefined, op: StoredOperation, state: 'printed' | 'unresolved', msg: string, log: Logger): Promise<string> {
+    const now = core.now();
+    assertTransition(op.state, state);
+    const moved = await core.store.transition(op, state, {
+      expect: ['sending'], sends: op.sends, now, fields: { msg, finished: now },
+      leaseUntil: now + settings.printCooldownMs + settings.leaseMs,
+    });
+    if (!moved.ok) return staleAnswer(op, moved, `a reprint answer (${state})`, log);
+    await core.store.audit(op, 'final', { state, msg }, state);
+    ctx.onEvent?.({ type: 'final', op, state });
+    await job.log(`${state}; terminal kept ${settings.printCooldownMs} ms for printing`);
+    return sleep(job, token, settings.printCooldownMs);
+  }
+
+  type Snapshot = { type: 'ok'; uids: string[] } | { type: 'retry'; message: string } | { type: 'refuse'; message: string };
+
+  /** One `querydirect` of the refund's charge before the refund POST (a read: safe to repeat). */
+  async function refundSnapshot(op: StoredOperation, key: string): Promise<Snapshot> {
+    const orderCost = op.order_cost ?? (op.charge ? (await core.store.get(op.charge))?.cost : undefined);
+    if (!op.order_id || orderCost === undefined) return { type: 'refuse', message: 'the charge of this refund is unknown (order_id and its amount are needed to verify it at the gateway)' };
+    let rows: QueryRowLike[];
+    try {
+      const answer = await ctx.gateway.send({ store_uid: op.store, key }, 'api/querydirect', { store_uid: op.store, order_id: op.order_id, cost: String(orderCost) });
+      rows = (answer.rows ?? []) as QueryRowLike[];
+      await core.store.audit(op, 'query', { before: 'refund', answer: redactAnswer({ code: answer.code, msg: answer.msg, rows }), latencyMs: answer.latencyMs }, 'query before the refund');
+    } catch (err) {
+      if (!isGatewayError(err)) throw err;
+      return { type: 'retry', message: err.message };
+    }
+    const snap = chargeSnapshot(rows, op.order_id, orderCost);
+    if (!snap.found) return { type: 'refuse', message: `the gateway shows no charge ${op.order_id} of NT$${orderCost} to refund` };
+    if ((op.cost ?? 0) > snap.refundable) {
+      return { type: 'refuse', message: `refund of NT$${op.cost} exceeds the refundable balance at the gateway (NT$${snap.refundable}; charge prc ${snap.prc}, refunded NT$${snap.refunded})` };
+    }
+    return { type: 'ok', uids: snap.refundUids };
   }
 
   /**
@@ -219,8 +347,8 @@ export function createDeviceProcessor(ctx: WorkerContext) {
    * then, the status job takes over.
    */
   async function followUpFrom(job: Job, op: StoredOperation): Promise<string> {
-    const dense = core.settings.poll.denseIntervalMs;
-    if (dense > core.settings.inlineWaitMs) {
+    const dense = settings.poll.denseIntervalMs;
+    if (dense > settings.inlineWaitMs) {
       await core.ensureStatusJob(op, dense);
       return 'accepted';
     }

@@ -5,24 +5,37 @@ import { REDACTED, type StoredOperation } from '../store/record.js';
 import type { Fields } from '../store/operations.js';
 import type { WorkerContext } from './context.js';
 
+export interface FinishExtra {
+  refundUid?: string;
+  /** Only for this POST: the record's `sends` must still be this. */
+  sends?: number;
+  /** A final state that still has a follow-up (not_received: its late verification) due then. */
+  janitorDue?: number;
+}
+
+/**
+ * How a refund reaching `to` settles its charge's balance. A refund keeps its reservation while the
+ * money may still move (`unresolved`, and `not_received` until its late verification); once that
+ * verification released it, a late success counts as refunded without a reservation to consume.
+ */
+export function refundSettlement(op: Pick<StoredOperation, 'kind' | 'state' | 'reverified'>, to: OperationState): 'refunded' | 'released' | 'refunded_late' | undefined {
+  if (op.kind !== 'refund' || to === 'unresolved' || to === 'not_received') return undefined;
+  const released = op.state === 'not_received' && op.reverified !== undefined;
+  if (to === 'refunded') return released ? 'refunded_late' : 'refunded';
+  return released ? undefined : 'released';
+}
+
 /**
  * Records `state` (final) and gives the terminal to the next operation in line — one script — then
  * wakes that operation's job. Returns false when another actor already moved the operation on.
  */
-export async function finishOperation(
-  ctx: WorkerContext,
-  op: StoredOperation,
-  state: OperationState,
-  fields: Fields = {},
-  extra: { refundUid?: string } = {},
-): Promise<boolean> {
+export async function finishOperation(ctx: WorkerContext, op: StoredOperation, state: OperationState, fields: Fields = {}, extra: FinishExtra = {}): Promise<boolean> {
   assertTransition(op.state, state);
   const { core } = ctx;
   const now = core.now();
-  // An unresolved refund keeps its reservation: the money may still move (a later recheck settles it).
-  const settle = op.kind !== 'refund' || state === 'unresolved' ? undefined : state === 'refunded' ? 'refunded' : 'released';
   const res = await core.store.finish(op, state, {
-    expect: [op.state], now, nextLeaseUntil: now + core.settings.leaseMs, settleRefund: settle, refundUid: extra.refundUid,
+    expect: [op.state], now, nextLeaseUntil: now + core.settings.leaseMs, settleRefund: refundSettlement(op, state), refundUid: extra.refundUid,
+    sends: extra.sends, janitorDue: extra.janitorDue,
     fields: { ...fields, refund_uid: extra.refundUid },
   });
   if (!res.ok) return false;
@@ -36,7 +49,7 @@ export async function finishOperation(
 }
 
 /** Hands the terminal on while the operation itself goes on (terminal known to be free). */
-export async function releaseTerminal(ctx: WorkerContext, op: StoredOperation): Promise<void> {
+export async function releaseTerminal(ctx: WorkerContext, op: Pick<StoredOperation, 'id' | 'store' | 'device' | 'kind' | 'charge'>): Promise<void> {
   const now = ctx.core.now();
   const res = await ctx.core.store.finish(op, null, { now, nextLeaseUntil: now + ctx.core.settings.leaseMs });
   if (res.ok && res.next) await wake(ctx, res.next);

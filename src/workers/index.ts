@@ -4,3 +4,4 @@ export * from './device.worker.js';
 export * from './status.worker.js';
 export * from './sweeper.js';
 export * from './callbacks.js';
+export * from './janitor.js';

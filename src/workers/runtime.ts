@@ -8,12 +8,15 @@ import type { WorkerContext } from './context.js';
 import { createDeviceProcessor } from './device.worker.js';
 import { createStatusProcessor } from './status.worker.js';
 import { sweepOnce } from './sweeper.js';
+import { janitorOnce } from './janitor.js';
 
 export interface WorkerRuntimeOptions {
   /** Jobs in flight per queue in this process. Default 50. */
   concurrency?: number;
   /** Start the lease sweeper. Default true. */
   sweeper?: boolean;
+  /** Start the janitor (one pass at a time across processes). Default true. */
+  janitor?: boolean;
   /** BullMQ lock duration: how long a silent worker keeps a job. Default 30 000 ms. */
   lockDurationMs?: number;
   /** BullMQ stalled-job check interval. Default 30 000 ms. */
@@ -46,15 +49,23 @@ export function startWorkers(ctx: WorkerContext, options: WorkerRuntimeOptions =
     w.on('failed', (job, err) => ctx.logger.error({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
     w.on('error', (err) => ctx.logger.error({ queue: w.name, err: err.message }, 'worker error'));
   }
-  let sweeping = false;
-  const timer = options.sweeper === false ? undefined : setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    sweepOnce(ctx)
-      .catch((err: Error) => ctx.logger.error({ err: err.message }, 'sweep failed'))
-      .finally(() => (sweeping = false));
-  }, core.settings.sweepIntervalMs);
-  timer?.unref();
+  const periodic = (name: string, enabled: boolean, everyMs: number, pass: () => Promise<unknown>) => {
+    if (!enabled) return undefined;
+    let running = false;
+    const t = setInterval(() => {
+      if (running) return;
+      running = true;
+      pass()
+        .catch((err: Error) => ctx.logger.error({ err: err.message }, `${name} failed`))
+        .finally(() => (running = false));
+    }, everyMs);
+    t.unref();
+    return t;
+  };
+  const timers = [
+    periodic('sweep', options.sweeper !== false, core.settings.sweepIntervalMs, () => sweepOnce(ctx)),
+    periodic('janitor pass', options.janitor !== false, core.settings.janitorIntervalMs, () => janitorOnce(ctx)),
+  ];
   let closed = false;
   return {
     device,
@@ -62,7 +73,7 @@ export function startWorkers(ctx: WorkerContext, options: WorkerRuntimeOptions =
     running: () => !closed && device.isRunning() && status.isRunning(),
     async close() {
       closed = true;
-      if (timer) clearInterval(timer);
+      for (const t of timers) if (t) clearInterval(t);
       await Promise.all([device.close(), status.close()]);
     },
   };

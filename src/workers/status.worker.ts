@@ -1,11 +1,15 @@
 /**
  * Status worker: follows an accepted or unknown charge/refund up with `querydirect` on the schedule
- * of domain/operation/schedule.ts until a final prc, recording every answer (issue #4).
+ * of domain/operation/schedule.ts until a final prc, recording every answer (docs/CORE.md).
  *
- * Resend rule for an unknown outcome (DESIGN.md §3.2): a charge or refund whose POST may have been
- * lost is re-sent — with the same `order_id` — only when a query made at least one terminal window
- * after we stopped waiting for the last POST's answer shows the gateway does not know it, and at most `maxResends` times; each
- * resend restarts the window, so there is at most one resend per window.
+ * No resend, ever: an operation whose POST outcome is unknown is settled by query only. If a query
+ * made a full terminal window after we stopped waiting still finds no trace of it, it ends
+ * `not_received` (nothing moved) and is verified once more at the reconciliation horizon; a row that
+ * appears late moves it to its real outcome, flagged for review. Starting again is an explicit act
+ * (`POST /v1/operations/{id}/retry`), which this worker carries out after a fresh query.
+ *
+ * A row is ours only with proof (order, amount, and not finished before our first POST; for a
+ * refund, a row that did not exist before our POST); anything ambiguous goes to `needs_review`.
  *
  * The terminal is handed on when the operation is final, or earlier when it is known to be free:
  * prc 280 / A0001 (the terminal's part is done), or the terminal window has passed since a B200.
@@ -18,6 +22,7 @@ import { isGatewayError } from '../gateway/errors.js';
 import { operationJobSchema, type OperationJob } from '../queues/registry.js';
 import type { StoredOperation } from '../store/record.js';
 import { redactAnswer, type WorkerContext } from './context.js';
+import { readOperation } from './read.js';
 import { finishOperation, releaseTerminal } from './handoff.js';
 
 export function createStatusProcessor(ctx: WorkerContext) {
@@ -37,6 +42,8 @@ export function createStatusProcessor(ctx: WorkerContext) {
   };
 }
 
+type Asked = { outcome: Outcome; at: number } | null;
+
 /**
  * The follow-up loop shared by the status worker and the device worker (which follows a fresh B200
  * up in the same job when the first poll is due within `inlineWaitMs`, saving a job per payment on
@@ -45,78 +52,107 @@ export function createStatusProcessor(ctx: WorkerContext) {
  */
 export function createFollowUp(ctx: WorkerContext) {
   const { core } = ctx;
-  const { poll } = core.settings;
+  const { settings } = core;
+  const { poll } = settings;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const due = (afterMs: number) => core.now() + afterMs + settings.janitorGraceMs;
 
   return async function followUp(job: Job, opId: string, firstWaitMs = 0): Promise<string | number> {
     if (firstWaitMs > 0) {
-      if (firstWaitMs > core.settings.inlineWaitMs) return firstWaitMs;
+      if (firstWaitMs > settings.inlineWaitMs) return firstWaitMs;
       await sleep(firstWaitMs);
     }
     for (;;) {
       const next = await pollOnce(job, opId);
-      if (typeof next === 'string' || next > core.settings.inlineWaitMs) return next;
+      if (typeof next === 'string' || next > settings.inlineWaitMs) return next;
       await sleep(next);
     }
   };
 
+  /** One status query, read with proof of ownership; `null` when the gateway could not be asked. */
+  async function ask(op: StoredOperation, note: Record<string, unknown> = {}): Promise<Asked> {
+    const key = ctx.merchantKey(op.store);
+    if (!key || !op.order_id) return null;
+    const orderCost = op.kind === 'refund' ? (op.order_cost ?? (await chargeCost(op))) : op.cost;
+    const query = { store_uid: op.store, order_id: op.order_id, cost: String(orderCost) };
+    const at = core.now();
+    try {
+      const answer = await ctx.gateway.send({ store_uid: op.store, key }, 'api/querydirect', query);
+      const rows = (answer.rows ?? []) as QueryRowLike[];
+      const outcome = await interpret(op, rows);
+      await core.store.audit(op, 'query', { ...note, answer: redactAnswer({ code: answer.code, msg: answer.msg, rows }), latencyMs: answer.latencyMs }, describe(outcome));
+      ctx.onEvent?.({ type: 'poll', op, prc: outcome.type === 'final' || outcome.type === 'pending' ? outcome.prc : 'none', latencyMs: answer.latencyMs });
+      return { outcome, at };
+    } catch (err) {
+      if (!isGatewayError(err)) throw err;
+      await core.store.audit(op, 'query', { ...note, error: err.kind, message: err.message }, `query ${err.kind}`);
+      ctx.logger.warn({ opId: op.id, err: err.message }, 'status query failed; will ask again');
+      return null;
+    }
+  }
+
+  async function interpret(op: StoredOperation, rows: QueryRowLike[]): Promise<Outcome> {
+    const firstSent = op.first_sent ?? op.sent;
+    const notBefore = firstSent === undefined ? undefined : firstSent - settings.clockToleranceMs;
+    if (op.kind === 'charge') return interpretChargeQuery(rows, op.order_id!, { cost: op.cost ?? 0, notBefore });
+    const seen = op.seen_refunds ? new Set(JSON.parse(op.seen_refunds) as string[]) : undefined;
+    const claimed = await core.store.claimedRefundUids(op.charge ?? op.id);
+    // A row this refund itself claimed earlier (a late verification, a recheck) is still its own.
+    if (op.refund_uid) claimed.delete(op.refund_uid);
+    return interpretRefundQuery(rows, op.order_id!, { cost: op.cost ?? 0, notBefore, seen, claimed });
+  }
+
+  /** A final or ambiguous answer settles the operation (from whatever follow-up state it is in). */
+  async function settle(op: StoredOperation, outcome: Outcome, review?: string): Promise<string | null> {
+    if (outcome.type === 'final') {
+      const done = await finishOperation(ctx, op, outcome.state, { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message, review }, { refundUid: outcome.refundUid });
+      if (done && op.kind === 'charge' && outcome.uid) await core.store.indexUid(op.store, outcome.uid, op.id);
+      return outcome.state;
+    }
+    if (outcome.type === 'ambiguous') {
+      const why = `${outcome.message}: ${outcome.candidates.join(', ')} — the gateway rows are in the audit trail; a person decides which is ours`;
+      await finishOperation(ctx, op, 'needs_review', { review: why, msg: why });
+      ctx.logger.warn({ opId: op.id, candidates: outcome.candidates }, 'ambiguous gateway rows: needs review');
+      return 'needs_review';
+    }
+    return null;
+  }
+
   /** One status query and what follows from it: a final word (string) or the delay to the next poll. */
   async function pollOnce(job: Job, opId: string): Promise<string | number> {
-    const op = await core.store.get(opId);
+    const op = await readOperation(ctx, opId);
     if (!op) return 'missing';
-    if (op.state === 'unresolved' && (op.kind === 'charge' || op.kind === 'refund')) return recheckUnresolved(op);
+    if (op.kind !== 'charge' && op.kind !== 'refund') return op.state;
+    if (op.state === 'unresolved') return recheckUnresolved(op);
+    if (op.state === 'not_received') return lateVerification(op);
     if (isFinalState(op.state)) {
       if ((await core.store.leaseHolder(op.store, op.device)) === op.id) await releaseTerminal(ctx, op);
       return op.state;
     }
     if (op.state !== 'accepted' && op.state !== 'unknown' && op.state !== 'pending') return op.state; // the device worker has it
-    if (op.kind !== 'charge' && op.kind !== 'refund') return op.state;
 
     const log = ctx.logger.child({ queue: 'status', jobId: job.id, store: op.store, device: op.device, orderId: op.order_id, opId });
+    const asked = await ask(op);
+    const outcome = asked?.outcome ?? null;
     const now = core.now();
-    // The terminal window runs from the B200 (when the terminal demonstrably took the operation),
-    // not from `sent`: that is stamped before the claim reaches Redis, and a Redis stall between the
-    // two would make the window look over while the terminal is still serving the customer.
+    // The terminal window runs from the B200 (when the terminal demonstrably took the operation).
     const sinceAccepted = now - (op.accepted ?? op.unknown_at ?? op.sent ?? op.created);
-    // The resend clock starts when we stopped waiting for the answer, not at the POST: a request
-    // can still be on its way (or queued at the gateway) while we time out.
-    const sinceUnknown = now - Math.max(op.sent ?? op.created, op.unknown_at ?? 0);
-    const key = ctx.merchantKey(op.store);
-    let outcome: Outcome | null = null;
-    if (key && op.order_id) {
-      const query = { store_uid: op.store, order_id: op.order_id, cost: String(op.kind === 'refund' ? (op.order_cost ?? (await chargeCost(op))) : op.cost) };
-      try {
-        const answer = await ctx.gateway.send({ store_uid: op.store, key }, 'api/querydirect', query);
-        const rows = (answer.rows ?? []) as QueryRowLike[];
-        outcome = op.kind === 'charge'
-          ? interpretChargeQuery(rows, op.order_id)
-          : interpretRefundQuery(rows, op.order_id, op.cost ?? 0, await core.store.claimedRefundUids(op.charge ?? op.id));
-        await core.store.audit(op, 'query', { answer: redactAnswer({ code: answer.code, msg: answer.msg, rows }), latencyMs: answer.latencyMs }, describe(outcome));
-        ctx.onEvent?.({ type: 'poll', op, prc: outcome.type === 'not_found' ? 'none' : outcome.prc, latencyMs: answer.latencyMs });
-      } catch (err) {
-        if (!isGatewayError(err)) throw err;
-        await core.store.audit(op, 'query', { error: err.kind, message: err.message }, `query ${err.kind}`);
-        log.warn({ err: err.message }, 'status query failed; will ask again');
-      }
-    }
-    await core.store.redis.hincrby(core.store.keys.op(op.id), 'polls', 1);
+    const age = now - (op.sent ?? op.first_sent ?? op.created);
+    const delay = nextPollDelay(age, poll);
+    await core.store.notePoll(op.id, due(delay ?? 0));
     const polls = (op.polls ?? 0) + 1;
-    await Promise.all([
-      job.log(`poll ${polls}: ${outcome ? describe(outcome) : 'no answer'}`),
-      job.updateProgress({ polls, prc: outcome && outcome.type !== 'not_found' ? outcome.prc : null, outcome: outcome?.type ?? 'no_answer' }),
-    ]);
+    await job.log(`poll ${polls}: ${outcome ? describe(outcome) : 'no answer'}`);
 
-    if (outcome?.type === 'final') {
-      const done = await finishOperation(ctx, op, outcome.state, { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message }, { refundUid: outcome.refundUid });
-      if (done && op.kind === 'charge' && outcome.uid) await core.store.indexUid(op.store, outcome.uid, op.id);
-      return outcome.state;
+    if (outcome) {
+      const settled = await settle(op, outcome);
+      if (settled) return settled;
     }
 
     let current = op;
     if (outcome?.type === 'pending') {
       assertTransition(op.state, 'pending');
       await core.store.transition(op, 'pending', {
-        expect: [op.state], now,
+        expect: [op.state], now, janitorDue: due(delay ?? 0),
         fields: { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message, unknown_prc: outcome.unknownPrc ? outcome.prc : undefined },
       });
       current = { ...op, state: 'pending' };
@@ -124,24 +160,20 @@ export function createFollowUp(ctx: WorkerContext) {
       if (outcome.unknownPrc) log.warn({ prc: outcome.prc }, 'prc not in the spec table: kept pending, flagged for review');
     }
 
-    if (outcome?.type === 'not_found' && op.state === 'unknown' && sinceUnknown >= poll.terminalWindowMs) {
-      // The gateway does not know the order a whole terminal window after the POST: it never got it.
-      if ((op.resends ?? 0) < core.settings.maxResends) {
-        assertTransition(op.state, 'retry_wait');
-        const moved = await core.store.transition(op, 'retry_wait', {
-          expect: ['unknown'], now, incr: 'resends',
-          // A resend gets its own retry deadline for an offline/busy terminal.
-          fields: { msg: 'order unknown to the gateway after the terminal window: resending', deadline: now + core.settings.retryDeadlineMs },
-          leaseUntil: now + core.settings.leaseMs,
-        });
-        if (moved.ok) {
-          await job.log('order unknown to the gateway after the terminal window: resending with the same order_id');
-          await core.dispatch({ ...op, state: 'retry_wait' });
-        }
-        return 'resend';
+    // The verdict on an unknown outcome: a query asked a whole terminal window after we stopped
+    // waiting (both on Redis' clock) that finds no trace means the gateway never took it.
+    if (asked && (outcome?.type === 'not_found' || outcome?.type === 'foreign') && op.state === 'unknown' && asked.at - (op.unknown_at ?? op.sent ?? op.created) >= poll.terminalWindowMs) {
+      if (outcome.type === 'foreign') {
+        const why = `no trace of our POST a terminal window after its outcome became unknown, and the gateway holds another order under this order_id (${outcome.message})`;
+        await finishOperation(ctx, op, 'needs_review', { review: why, msg: why });
+        return 'needs_review';
       }
-      await finishOperation(ctx, op, 'unresolved', { msg: `order still unknown to the gateway after ${op.resends ?? 0} resend(s)` });
-      return 'unresolved';
+      const verifyAt = (op.unknown_at ?? op.sent ?? op.created) + poll.maxAgeMs;
+      const msg = `not received: no trace at the gateway a terminal window after the outcome became unknown; verified again at ${new Date(verifyAt).toISOString()}`;
+      const done = await finishOperation(ctx, op, 'not_received', { msg }, { janitorDue: verifyAt + settings.janitorGraceMs });
+      if (!done) return 'stale';
+      log.warn('operation not received by the gateway: nothing moved; retry is an explicit act');
+      return Math.max(1, verifyAt - core.now());
     }
 
     const terminalFree =
@@ -153,40 +185,69 @@ export function createFollowUp(ctx: WorkerContext) {
       await job.log(`terminal ${op.device} free; handed to the next operation while this one is reconciled`);
     }
 
-    // Age from the last POST: a resend restarts the schedule (dense polls while the customer is at
-    // the terminal, then reconciliation). From the first POST, a resend decided at the last
-    // reconciliation poll was followed at once by `unresolved` and a hand-off of the terminal that
-    // was still running the resent charge.
-    const age = now - (op.sent ?? op.first_sent ?? op.created);
-    const delay = nextPollDelay(age, poll);
     if (delay === null) {
       await finishOperation(ctx, current, 'unresolved', { msg: `no final answer after ${Math.round(age / 60_000)} min: manual review` });
       log.warn('operation unresolved: manual review');
       return 'unresolved';
     }
-    if (holds && !terminalFree) await core.store.renewLease(op, now + delay + core.settings.leaseMs);
+    if (holds && !terminalFree) await core.store.renewLease(op, now + delay + settings.leaseMs, due(delay));
     return delay;
   }
 
   /** One query for an `unresolved` operation: a final answer settles it; nothing else changes it. */
   async function recheckUnresolved(op: StoredOperation): Promise<string> {
-    const key = ctx.merchantKey(op.store);
-    if (!key || !op.order_id) return op.state;
-    const query = { store_uid: op.store, order_id: op.order_id, cost: String(op.kind === 'refund' ? (op.order_cost ?? (await chargeCost(op))) : op.cost) };
-    const answer = await ctx.gateway.send({ store_uid: op.store, key }, 'api/querydirect', query).catch((err: unknown) => {
-      if (isGatewayError(err)) return null;
-      throw err;
+    const asked = await ask(op, { recheck: true });
+    if (!asked) return op.state;
+    return (await settle(op, asked.outcome)) ?? op.state;
+  }
+
+  /**
+   * A `not_received` operation: its verification at the horizon (or an early look on a callback, a
+   * recheck or a retry request). A row that appeared late is the real outcome, flagged for review;
+   * nothing found at the horizon closes it (a refund's reservation is released then); an explicit
+   * retry request with nothing found sends it again as a new attempt.
+   */
+  async function lateVerification(op: StoredOperation): Promise<string | number> {
+    if (op.reverified !== undefined && !op.retry_requested) return op.state;
+    const asked = await ask(op, { verification: op.retry_requested ? 'before retry' : 'not_received' });
+    const verifyAt = (op.unknown_at ?? op.sent ?? op.created) + poll.maxAgeMs;
+    if (!asked) return Math.max(1, Math.min(verifyAt - core.now(), settings.retry.maxMs));
+    const { outcome } = asked;
+    if (outcome.type === 'final' || outcome.type === 'pending' || outcome.type === 'ambiguous') {
+      const review = `late row: the gateway shows this operation after it was reported not_received (${describe(outcome)})`;
+      ctx.logger.error({ opId: op.id, outcome: describe(outcome) }, 'a not_received operation appeared at the gateway late: flagged for review');
+      if (outcome.type === 'pending') {
+        await core.store.transition(op, 'pending', {
+          expect: ['not_received'], now: core.now(), janitorDue: due(poll.denseIntervalMs),
+          fields: { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message, review, retry_requested: '' },
+        });
+        return poll.denseIntervalMs;
+      }
+      return (await settle(op, outcome, review)) ?? op.state;
+    }
+    if (op.retry_requested) return retryNow(op);
+    if (asked.at < verifyAt) return Math.max(1, verifyAt - core.now());
+    const now = core.now();
+    await core.store.finish(op, 'not_received', {
+      expect: ['not_received'], now, nextLeaseUntil: now + settings.leaseMs,
+      settleRefund: op.kind === 'refund' && op.reverified === undefined ? 'released' : undefined,
+      fields: { reverified: now, msg: `${op.msg ?? 'not received'}; verified again at the horizon: still no trace` },
     });
-    if (!answer) return op.state;
-    const rows = (answer.rows ?? []) as QueryRowLike[];
-    const outcome = op.kind === 'charge'
-      ? interpretChargeQuery(rows, op.order_id)
-      : interpretRefundQuery(rows, op.order_id, op.cost ?? 0, await core.store.claimedRefundUids(op.charge ?? op.id));
-    await core.store.audit(op, 'query', { answer: redactAnswer({ code: answer.code, msg: answer.msg, rows }), latencyMs: answer.latencyMs, recheck: true }, `recheck: ${describe(outcome)}`);
-    if (outcome.type !== 'final') return op.state;
-    await finishOperation(ctx, op, outcome.state, { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message }, { refundUid: outcome.refundUid });
-    if (op.kind === 'charge' && outcome.uid) await core.store.indexUid(op.store, outcome.uid, op.id);
-    return outcome.state;
+    return 'not_received';
+  }
+
+  /** The explicit retry, after a fresh query found nothing: a new attempt at the end of the line. */
+  async function retryNow(op: StoredOperation): Promise<string> {
+    if (op.kind === 'refund' && op.reverified !== undefined) {
+      await core.store.annotate(op, ['not_received'], core.now(), { retry_requested: '', msg: 'retry refused: the refund was closed at its verification (its reservation released); enqueue a new refund' });
+      return op.state;
+    }
+    const now = core.now();
+    const res = await core.store.requeue(op, now, now + settings.leaseMs, due(settings.leaseMs), { retry_requested: '', msg: `retry requested ${new Date(op.retry_requested || now).toISOString()}: a fresh query found no trace; sending as a new attempt` });
+    if (!res.ok) return res.state;
+    await core.store.audit(op, 'retry', { attempt: (op.attempt ?? 1) + 1 }, 'explicit retry: new attempt');
+    await core.dispatch({ ...op, state: 'queued' });
+    return 'queued';
   }
 
   async function chargeCost(op: StoredOperation): Promise<number | undefined> {
@@ -196,6 +257,9 @@ export function createFollowUp(ctx: WorkerContext) {
 
 function describe(o: Outcome): string {
   if (o.type === 'not_found') return `not found${o.message ? ` (${o.message})` : ''}`;
+  if (o.type === 'foreign') return `not ours: ${o.message}`;
+  if (o.type === 'ambiguous') return `ambiguous: ${o.message} (${o.candidates.join(', ')})`;
   if (o.type === 'final') return `prc ${o.prc} → ${o.state}`;
   return `prc ${o.prc} pending${o.unknownPrc ? ' (unknown code)' : ''}`;
 }
+

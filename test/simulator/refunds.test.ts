@@ -69,7 +69,7 @@ describe('refunds', () => {
     expect(sim.engine.ledger.find(STORE.store_uid, 'R-3')?.refunds).toHaveLength(0);
   });
 
-  it('a refund keeps the terminal busy for the service time and shows in refund_order only when done', async () => {
+  it('a refund keeps the terminal busy for the service time and shows in refund_order at once: prc 200 while pending, 230 when done', async () => {
     const sim = await startSim({ serviceMs: 400 });
     await send(sim, 'api/postransaction', charge('R-5', 200, { items: ITEMS }));
     await vi.waitFor(async () => expect((await queryRow(sim, 'R-5', 200)).prc).toBe('250'), { timeout: 2_000, interval: 10 });
@@ -78,9 +78,15 @@ describe('refunds', () => {
     expect(await send(sim, 'api/posrefund', refund(ids, 50))).toMatchObject({ code: 'B200' });
     // Pending refunds already count against the balance.
     expect(await send(sim, 'api/posrefund', refund(ids, 160, { device_name: 'A02' }))).toMatchObject({ msg: '退款金額超過可退款餘額(可退款金額 150 元)' });
-    expect((await queryRow(sim, 'R-5', 200)).refund_order).toEqual([]);
+    // Listed from the moment the gateway accepted it (『交易查詢-退款資訊』), unfinished.
+    const pending = (await queryRow(sim, 'R-5', 200)).refund_order as Record<string, unknown>[];
+    expect(pending).toEqual([expect.objectContaining({ prc: '200', cost: '50', retmsg: '資料正確', finishtime: '' })]);
+    expect(pending[0]?.uid).not.toBe(ids.uid);
     expect(await send(sim, 'api/posrefund', refund(ids, 50))).toEqual({ code: 'B500', msg: '設備「A01」交易處理中,請稍後再試' });
-    await vi.waitFor(async () => expect((await queryRow(sim, 'R-5', 200)).refund_order).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    await vi.waitFor(async () => expect(((await queryRow(sim, 'R-5', 200)).refund_order as { prc: string }[]).map((r) => r.prc)).toEqual(['230']), { timeout: 2_000, interval: 10 });
+    const done = (await queryRow(sim, 'R-5', 200)).refund_order as Record<string, unknown>[];
+    expect(done[0]).toMatchObject({ uid: pending[0]?.uid, prc: '230', retmsg: '退款成功' });
+    expect(done[0]?.finishtime).toMatch(/^\d{14}$/);
     const stats = await control<{ busyViolations: number }>(sim, 'GET', '/_sim/stats');
     expect(stats.busyViolations).toBe(1);
   });

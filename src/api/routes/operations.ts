@@ -12,7 +12,7 @@ import { HttpProblem } from '../problem.js';
 import { withStore } from '../stores.js';
 import { operationView } from '../views/payment.js';
 import { redactDeep } from '../redact.js';
-import { recheckOperation } from '../../workers/callbacks.js';
+import { recheckOperation, requestRetry } from '../../workers/callbacks.js';
 
 export function operationRoutes(api: ApiOptions): Router {
   const { core, producer, stores } = api;
@@ -55,6 +55,16 @@ export function operationRoutes(api: ApiOptions): Router {
     const op = await core.store.get(req.params.id);
     if (!op || !stores.includes(op.store)) throw new HttpProblem(404, 'not_found', 'Not found', [{ field: 'id', message: 'no such operation' }]);
     res.status(202).json({ id: op.id, state: op.state, result: await recheckOperation(core, op) });
+  });
+
+  // Starting a not_received operation again (never automatic): a fresh query first, then a new
+  // attempt if the gateway still shows no trace of it (workers/callbacks.ts requestRetry).
+  router.post('/operations/:id/retry', async (req, res) => {
+    const op = await core.store.get(req.params.id);
+    if (!op || !stores.includes(op.store)) throw new HttpProblem(404, 'not_found', 'Not found', [{ field: 'id', message: 'no such operation' }]);
+    const r = await requestRetry(core, op);
+    if (!r.ok) throw new HttpProblem(409, 'not_retryable', 'Not retryable', [{ field: 'id', message: `${r.why} (state ${r.state})` }]);
+    res.status(202).json({ id: op.id, state: op.state, result: 'retry_requested' });
   });
   return router;
 }

@@ -1,3 +1,4 @@
 export * from './states.js';
 export * from './schedule.js';
 export * from './outcome.js';
+export * from './policy.js';

@@ -1,5 +1,5 @@
 /**
- * Operation states: one closed union and one transition table (STYLE.md). States never move
+ * Operation states: one closed union and one transition table (docs/CORE.md). States never move
  * backwards; every change goes through {@link assertTransition}, and the Redis scripts only apply a
  * change whose `from` state is still the one the caller read (compare-and-set).
  */
@@ -11,7 +11,10 @@ export const OPERATION_STATES = [
   'queued',
   /** POST in progress. If the process dies here the outcome is unknown, never "not sent". */
   'sending',
-  /** Not delivered, or the terminal was offline/busy: waits (holding its place at the head) and resends. */
+  /**
+   * Provably not acted on (not delivered, terminal offline/busy, a claim given up before any byte
+   * left, a refund's pre-POST query that failed): waits, holding its place at the head, and sends again.
+   */
   'retry_wait',
   /** B200: the terminal took it; the status follow-up queries for the outcome. */
   'accepted',
@@ -28,7 +31,11 @@ export const OPERATION_STATES = [
   'refunded',
   /** prc 220. */
   'cancelled',
-  /** prc 290: paid, but amounts differ; a person must look. */
+  /**
+   * A person must look: prc 290 (paid, amounts differ), a gateway row that cannot be proven ours (two
+   * candidates, an older order under our id), evidence of lost writes, a follow-up that keeps failing,
+   * a record that no longer parses. The reason is in `review` and the audit trail.
+   */
   'needs_review',
   /** prc 300. */
   'declined',
@@ -44,12 +51,21 @@ export const OPERATION_STATES = [
   'printed',
   /** No final answer within the follow-up horizon: manual review. */
   'unresolved',
+  /**
+   * The POST's outcome was unknown and a query a full terminal window later found no trace of it:
+   * nothing moved, safe to start again (explicitly: `POST /v1/operations/{id}/retry`). Re-verified by
+   * one more query at the reconciliation horizon; a row that appears late moves it to its real
+   * outcome, flagged for review.
+   */
+  'not_received',
+  /** Cancelled by the merchant while still waiting in its terminal's line (never sent). */
+  'withdrawn',
 ] as const;
 export type OperationState = (typeof OPERATION_STATES)[number];
 
 const FINAL: ReadonlySet<OperationState> = new Set([
   'paid', 'partially_refunded', 'refunded', 'cancelled', 'needs_review', 'declined', 'abandoned',
-  'data_error', 'rejected', 'failed', 'printed', 'unresolved',
+  'data_error', 'rejected', 'failed', 'printed', 'unresolved', 'not_received', 'withdrawn',
 ]);
 
 /** Final for the terminal line: the operation will not talk to the terminal again. */
@@ -61,14 +77,16 @@ const OUTCOMES: OperationState[] = ['paid', 'refunded', 'cancelled', 'needs_revi
 
 /**
  * The transition table. `unresolved` may still be resolved by a later query (late reconciliation),
- * and a paid charge only moves on through our own refunds.
+ * `not_received` by a late row (flagged) or an explicit retry, and a paid charge only moves on
+ * through our own refunds. There is no way from `unknown` back to sending: an operation whose POST
+ * may have been acted on is never sent again automatically.
  */
 export const TRANSITIONS: Readonly<Record<OperationState, readonly OperationState[]>> = {
-  queued: ['sending'],
-  sending: ['accepted', 'unknown', 'retry_wait', 'rejected', 'failed', 'printed', 'unresolved'],
-  retry_wait: ['sending', 'failed'],
+  queued: ['sending', 'retry_wait', 'rejected', 'needs_review', 'withdrawn'],
+  sending: ['accepted', 'unknown', 'retry_wait', 'rejected', 'failed', 'printed', 'unresolved', 'needs_review'],
+  retry_wait: ['sending', 'failed', 'rejected', 'needs_review', 'withdrawn'],
   accepted: ['pending', ...OUTCOMES, 'unresolved'],
-  unknown: ['pending', 'accepted', 'retry_wait', ...OUTCOMES, 'unresolved'],
+  unknown: ['pending', 'accepted', ...OUTCOMES, 'unresolved', 'not_received', 'rejected'],
   pending: [...OUTCOMES, 'unresolved'],
   paid: ['partially_refunded', 'refunded'],
   partially_refunded: ['refunded'],
@@ -82,7 +100,14 @@ export const TRANSITIONS: Readonly<Record<OperationState, readonly OperationStat
   failed: [],
   printed: [],
   unresolved: [...OUTCOMES],
+  not_received: ['queued', 'pending', ...OUTCOMES],
+  withdrawn: [],
 };
+
+/** Final states that still have a follow-up due: `not_received` is re-verified at the horizon. */
+export function needsFollowUp(state: OperationState): boolean {
+  return !isFinalState(state) || state === 'not_received';
+}
 
 export function canTransition(from: OperationState, to: OperationState): boolean {
   return from === to ? from === 'pending' || from === 'partially_refunded' : TRANSITIONS[from].includes(to);

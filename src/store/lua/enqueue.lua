@@ -10,6 +10,8 @@
   KEYS[6] known terminals    {P}:devices                    (zset member <store>|<device>, score last use ms)
   KEYS[7] charge op hash     (refunds of a charge we know: balance check + reservation; else = KEYS[1])
   KEYS[8] charge's children  {P}:children:<chargeOpId> (set of refund/reprint op ids; else = KEYS[1])
+  KEYS[9] order-id tombstone {P}:tomb:<store>:<order_id> (charges; else = KEYS[1])
+  KEYS[10] open operations   {P}:open (zset op id → janitor due ms)
 
   ARGV[1] op id
   ARGV[2] fingerprint of the parameters (idempotency: same id + other fingerprint = conflict)
@@ -18,19 +20,29 @@
   ARGV[5] lease expiry (ms) if the lease is taken now
   ARGV[6] terminal member <store>|<device>
   ARGV[7] refund amount to reserve on KEYS[7] ('0' = no reservation)
-  ARGV[8..] field, value pairs of the new op hash
+  ARGV[8] tombstone lifetime (ms): how long a charge's order_id stays refused for reuse
+  ARGV[9] janitor due (ms)
+  ARGV[10] retention (ms) of the children set
+  ARGV[11..] field, value pairs of the new op hash
 
   Returns
   {'existing', state}            same id, same fingerprint: nothing changed
   {'conflict', state}            same id, other parameters: nothing changed
   {'charge_not_refundable', st}  the charge is not paid (or unknown): nothing changed
   {'over_refund', refundable}    amount above the refundable balance: nothing changed
+  {'reused', first use ms}       a charge whose order_id was used before (record expired, tombstone
+                                 kept): nothing changed
   {'created', dispatched}        dispatched = 1 when the op holds the terminal lease now
 ]]
 local state = redis.call('HGET', KEYS[1], 'state')
 if state then
   if redis.call('HGET', KEYS[1], 'fp') == ARGV[2] then return {'existing', state} end
   return {'conflict', state}
+end
+
+if KEYS[9] ~= KEYS[1] then
+  local used = redis.call('GET', KEYS[9])
+  if used then return {'reused', used} end
 end
 
 local amount = tonumber(ARGV[7])
@@ -46,10 +58,15 @@ if amount > 0 then
 end
 
 local fields = {}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'fp', ARGV[2], 'lane', ARGV[3], 'state', 'queued', 'created', ARGV[4], 'updated', ARGV[4], unpack(fields))
 redis.call('ZADD', KEYS[6], ARGV[4], ARGV[6])
-if KEYS[8] ~= KEYS[1] then redis.call('SADD', KEYS[8], ARGV[1]) end
+redis.call('ZADD', KEYS[10], ARGV[9], ARGV[1])
+if KEYS[8] ~= KEYS[1] then
+  redis.call('SADD', KEYS[8], ARGV[1])
+  redis.call('PEXPIRE', KEYS[8], ARGV[10])
+end
+if KEYS[9] ~= KEYS[1] then redis.call('SET', KEYS[9], ARGV[4], 'PX', ARGV[8]) end
 
 if redis.call('EXISTS', KEYS[4]) == 0 and redis.call('LLEN', KEYS[2]) == 0 and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('SET', KEYS[4], ARGV[1])

@@ -1,7 +1,8 @@
 --[[
   Records an operation's final state and hands its terminal to the next operation in line, in one
-  atomic step (DESIGN.md §3.1). With an empty final state it only hands the terminal on (the
-  terminal is known to be free while the operation keeps being followed up).
+  atomic step (docs/CORE.md). With an empty final state it only hands the terminal on (the terminal
+  is known to be free while the operation keeps being followed up) — also when the record is gone, so
+  a lease held by a missing record never blocks a terminal.
   Refunds also settle their charge: the reserved amount becomes refunded (success) or is freed.
 
   KEYS[1] op hash
@@ -13,6 +14,7 @@
   KEYS[7] claimed refund uids set of that charge (else = KEYS[1])
   KEYS[8] the op's audit stream (expires with the record)
   KEYS[9] the op's children set (charges: expires with the record; else = KEYS[1])
+  KEYS[10] open operations zset (janitor index)
 
   ARGV[1] op id
   ARGV[2] final state, or '' to hand the terminal on only
@@ -20,30 +22,47 @@
   ARGV[4] now (ms)
   ARGV[5] lease expiry (ms) for the next holder
   ARGV[6] terminal member <store>|<device>
-  ARGV[7] refund settlement: 'refunded' | 'released' | ''
+  ARGV[7] refund settlement: 'refunded' (reservation → refunded) | 'released' (reservation freed)
+          | 'refunded_late' (refunded; the reservation was freed before) | 'released_late' (freed now,
+          kept until a late verification) | ''
   ARGV[8] refund uid to claim ('' = none)
   ARGV[9] retention (ms) of the final record, its audit and children
-  ARGV[10..] field, value pairs to set with the final state
+  ARGV[10] janitor due (ms) when the final state still has a follow-up (not_received), '' = none
+  ARGV[11] expected `sends` ('' = any)
+  ARGV[12..] field, value pairs to set with the final state
 
-  Returns {'ok', next op id or ''} | {'stale', current state}
+  Returns {'ok', next op id or ''} | {'stale', current state, sends}
 ]]
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return {'stale', 'missing'} end
 if ARGV[2] ~= '' then
+  if not state then return {'stale', 'missing', '0'} end
+  local sends = redis.call('HGET', KEYS[1], 'sends') or '0'
   if ARGV[3] ~= '' then
     local ok = false
     for s in string.gmatch(ARGV[3], '[^,]+') do if s == state then ok = true end end
-    if not ok then return {'stale', state} end
+    if not ok then return {'stale', state, sends} end
   end
+  if ARGV[11] ~= '' and sends ~= ARGV[11] then return {'stale', state, sends} end
   local fields = {}
-  for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
+  for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[4], 'finished', ARGV[4], unpack(fields))
   redis.call('PEXPIRE', KEYS[1], ARGV[9])
   redis.call('PEXPIRE', KEYS[8], ARGV[9])
   if KEYS[9] ~= KEYS[1] then redis.call('PEXPIRE', KEYS[9], ARGV[9]) end
+  if ARGV[10] ~= '' then
+    redis.call('ZADD', KEYS[10], ARGV[10], ARGV[1])
+  else
+    redis.call('ZREM', KEYS[10], ARGV[1])
+  end
+  -- Never sent: leave the line it was waiting in.
+  if state == 'queued' or state == 'retry_wait' then
+    redis.call('LREM', KEYS[4], 1, ARGV[1])
+    redis.call('LREM', KEYS[5], 1, ARGV[1])
+  end
   local amount = tonumber(redis.call('HGET', KEYS[1], 'cost') or '0')
-  if ARGV[7] == 'refunded' and KEYS[6] ~= KEYS[1] then
-    redis.call('HINCRBY', KEYS[6], 'reserved', -amount)
+  local settle = ARGV[7]
+  if KEYS[6] ~= KEYS[1] and (settle == 'refunded' or settle == 'refunded_late') then
+    if settle == 'refunded' then redis.call('HINCRBY', KEYS[6], 'reserved', -amount) end
     local refunded = redis.call('HINCRBY', KEYS[6], 'refunded', amount)
     local cost = tonumber(redis.call('HGET', KEYS[6], 'cost') or '0')
     local cstate = redis.call('HGET', KEYS[6], 'state')
@@ -52,10 +71,13 @@ if ARGV[2] ~= '' then
       if refunded >= cost then next_state = 'refunded' end
       redis.call('HSET', KEYS[6], 'state', next_state, 'updated', ARGV[4])
     end
-  elseif ARGV[7] == 'released' and KEYS[6] ~= KEYS[1] then
+  elseif KEYS[6] ~= KEYS[1] and (settle == 'released' or settle == 'released_late') then
     redis.call('HINCRBY', KEYS[6], 'reserved', -amount)
   end
-  if ARGV[8] ~= '' and KEYS[7] ~= KEYS[1] then redis.call('SADD', KEYS[7], ARGV[8]) end
+  if ARGV[8] ~= '' and KEYS[7] ~= KEYS[1] then
+    redis.call('SADD', KEYS[7], ARGV[8])
+    redis.call('PEXPIRE', KEYS[7], ARGV[9])
+  end
 end
 
 local nextOp = ''
@@ -70,6 +92,6 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then
     redis.call('DEL', KEYS[2])
     redis.call('ZREM', KEYS[3], ARGV[6])
   end
-  redis.call('HSET', KEYS[1], 'released', ARGV[4])
+  if state then redis.call('HSET', KEYS[1], 'released', ARGV[4]) end
 end
 return {'ok', nextOp}
