@@ -6,8 +6,10 @@
  *
  * POST: `text/csv` body with `?batch_id=&skip_invalid=1&dry_run=1&store_uid=`, or a JSON body
  * `{ rows: [...], batch_id?, skip_invalid?, dry_run?, store_uid? }` (or a bare array of rows).
- * 202 with the batch summary; 200 for a dry run; 422 with every bad row; 409 batch id taken by
- * another file. GET: counts by state and per-row results; `Accept: text/csv` or `?format=csv`
+ * 202 with the batch summary; 200 for a dry run; 200 with `all_seen: true` and nothing enqueued
+ * when every row was already submitted by an earlier batch (a re-export: no batch is created);
+ * 422 with every bad row; 409 batch id taken by another file. Summaries count the rows already
+ * submitted earlier (`already_submitted`, `message`). GET: counts by state and per-row results; `Accept: text/csv` or `?format=csv`
  * answers the results CSV.
  */
 import { HttpProblem, sendProblem, toProblem } from '../api/problem.js';
@@ -83,9 +85,12 @@ export function createRefundBatchRouter(deps: RefundBatchRouterDeps): Router {
       const r = await runBatch({ core: deps.core, producer: deps.producer, logger }, input, { concurrency: deps.concurrency });
       const summary = {
         batch_id: r.batchId, rows: r.rows, valid: r.valid, enqueued: r.enqueued, existing: r.existing,
-        skipped: r.skipped, not_enqueued: r.notEnqueued, issues: r.issues,
+        already_submitted: r.alreadySubmitted, all_seen: r.allSeen, earlier_batches: r.earlierBatches,
+        skipped: r.skipped, not_enqueued: r.notEnqueued, issues: r.issues, ...(r.notice ? { message: r.notice } : {}),
       };
       if (r.dryRun) return void res.status(200).json({ ...summary, dry_run: true });
+      // Every row already submitted by an earlier batch: nothing enqueued, no batch to point to.
+      if (r.allSeen) return void res.status(200).json(summary);
       res.status(202).location(`${base}/${r.batchId}`).json({ ...summary, status_url: `${base}/${r.batchId}` });
     } catch (err) {
       if (err instanceof BatchRefusedError) return problem(res, 422, 'batch_invalid', 'Invalid batch: nothing was enqueued', err.message, err.issues);

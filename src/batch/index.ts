@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './flow.js';
 export * from './keys.js';
 export * from './parse.js';
+export * from './refund-ids.js';
 export * from './results.js';
 export * from './run.js';
 export * from './send-gate.js';

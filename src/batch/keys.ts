@@ -27,8 +27,5 @@ export function batchKeys(tag: string) {
 }
 export type BatchKeys = ReturnType<typeof batchKeys>;
 
-/** Batch ids go into Redis keys, BullMQ job ids (no `:`) and derived refund ids (≤ 64 chars with `.row`). */
+/** Batch ids go into Redis keys and BullMQ job ids (no `:`). Refund ids of rows do not depend on them (refund-ids.ts). */
 export const BATCH_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
-
-/** The refund id of a row that names none: stable across reruns of the same batch. */
-export const derivedRefundId = (batchId: string, row: number) => `${batchId}.${row}`;

@@ -12,6 +12,8 @@ import type { RawRow, RowIssue } from './types.js';
 /** Every column a batch file may have. */
 export const COLUMNS = [
   'order_id', 'uid', 'key', 'cost', 'device_name', 'items', 'invoice_state', 'receipt_type', 'refund_id',
+  /** A finance reference: part of the key a row's refund id is derived from (refund-ids.ts). */
+  'refund_ref',
   /** The original amount of a charge not made through us (the status follow-up queries with it). */
   'order_cost',
   /** Needed only when several merchants are configured. */
@@ -25,7 +27,7 @@ export type BatchFormat = 'csv' | 'json';
 export interface ParsedFile {
   rows: RawRow[];
   issues: RowIssue[];
-  /** sha256 of the file's bytes: a rerun must present the same file. */
+  /** sha256 of the file's bytes: a rerun of a batch id must present the same file (refund ids do not depend on it). */
   hash: string;
 }
 

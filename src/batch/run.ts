@@ -1,9 +1,12 @@
 /**
- * One run of a batch (issue #6): parse → validate every row → (refuse | dry run) → write the plan →
- * create the Bull Board flow → enqueue the refunds. Every step is idempotent, so running the same
- * file with the same batch id again picks up where an interrupted run stopped and never refunds
- * twice: refund ids are the idempotency keys (derived from batch id + row when the file has none),
- * the plan is frozen once the flow exists, and the producer turns a known refund id into a no-op.
+ * One run of a batch (issue #6): parse → validate every row → (refuse | dry run | every row already
+ * submitted) → write the plan → enqueue the refunds → create the Bull Board flow. Every step is
+ * idempotent, so running the same file with the same batch id again picks up where an interrupted
+ * run stopped and never refunds twice: refund ids are the idempotency keys (a row's `refund_id`, else
+ * derived from store, order, amount and `refund_ref`: refund-ids.ts), the plan is frozen once the
+ * flow exists, and the producer turns a known refund id into a no-op. The derived ids do not depend
+ * on the batch id or the file's bytes, so a re-export of a file run under a new batch id finds its
+ * rows already submitted: when all are, nothing is written at all.
  */
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -58,8 +61,16 @@ export interface RunBatchResult {
   valid: number;
   /** Refunds created by this run. */
   enqueued: number;
-  /** Refunds that already existed (an earlier run of this batch). */
+  /** Refunds that already existed (an earlier run of this batch, or an earlier batch: see `alreadySubmitted`). */
   existing: number;
+  /** Of `existing`: refunds made by an earlier batch (or outside any batch) — rows submitted before, not enqueued again. */
+  alreadySubmitted: number;
+  /** Every valid row was already submitted by an earlier batch: nothing was enqueued, and no batch was created. */
+  allSeen: boolean;
+  /** Batches the already-submitted rows came from (at most 10). */
+  earlierBatches: string[];
+  /** What to tell the user about already-submitted rows; absent when there are none. */
+  notice?: string;
   /** Invalid rows skipped (--skip-invalid). */
   skipped: number;
   /** Valid rows refused when enqueued (e.g. a live refund took the balance meanwhile). */
@@ -72,6 +83,26 @@ export interface RunBatchResult {
 }
 
 export const defaultBatchId = (hash: string) => `f-${hash.slice(0, 16)}`;
+
+/** The batches already-submitted rows came from, sorted. */
+const earlierBatchesOf = (seen: readonly PlannedRow[]) => [...new Set(seen.flatMap((p) => (p.existingBatch ? [p.existingBatch] : [])))].sort();
+
+/**
+ * `all 6 rows were already submitted in an earlier batch (f-1a2b…): nothing enqueued`, or
+ * `2 of 6 rows were already submitted in an earlier batch (…) and are not enqueued again`.
+ */
+function seenNotice(seen: readonly PlannedRow[], valid: number, allSeen: boolean, dryRun: boolean, invalid: number): string | undefined {
+  if (seen.length === 0) return undefined;
+  const batches = earlierBatchesOf(seen);
+  const where = seen.every((p) => p.existingBatch) ? 'in an earlier batch' : 'earlier';
+  const list = batches.length ? ` (batch${batches.length > 1 ? 'es' : ''} ${batches.slice(0, 3).join(', ')}${batches.length > 3 ? `, +${batches.length - 3} more` : ''})` : '';
+  const rows = (n: number) => `${n} ${invalid ? 'valid ' : ''}row${n === 1 ? '' : 's'}`;
+  if (allSeen) {
+    const all = valid === 1 ? `the only ${invalid ? 'valid ' : ''}row was` : `all ${rows(valid)} were`;
+    return `${all} already submitted ${where}${list}: nothing ${dryRun ? 'would be ' : ''}enqueued`;
+  }
+  return `${seen.length} of ${rows(valid)} ${seen.length === 1 ? 'was' : 'were'} already submitted ${where}${list} and ${dryRun ? 'would not be' : seen.length === 1 ? 'is not' : 'are not'} enqueued again`;
+}
 
 function parseInput(input: RunBatchInput): ParsedFile {
   if (input.json !== undefined) return parseJsonValue(input.json, fileHash(JSON.stringify(input.json)));
@@ -89,12 +120,21 @@ export async function runBatch(deps: BatchDeps, input: RunBatchInput, options: R
 
   const meta = await readMeta(core, batchId);
   if (meta && meta.file_hash !== parsed.hash) throw new BatchConflictError(batchId);
-  const report = await validateBatch(core, parsed, { batchId, storeUid: input.storeUid, stores: input.stores });
+  // A rerun of this batch keeps the refund ids its plan gave its rows (the same file: the same rows).
+  const earlier = meta ? await readRows(core, batchId) : [];
+  const plannedRefundIds = new Map(earlier.flatMap((r): [number, string][] => (r.refund_id ? [[r.row, r.refund_id]] : [])));
+  const report = await validateBatch(core, parsed, { batchId, storeUid: input.storeUid, stores: input.stores, plannedRefundIds });
   const t2 = performance.now();
   const fileIssues = report.issues.filter((i) => i.row === 0);
+  const seen = report.planned.filter((p) => p.submittedBefore);
+  // A new batch whose every row an earlier batch submitted (a re-export): nothing to do at all.
+  const allSeen = !meta && report.planned.length > 0 && seen.length === report.planned.length;
   const base = {
     batchId, dryRun: Boolean(input.dryRun), rows: report.rows.length, valid: report.planned.length,
-    existing: report.planned.filter((p) => p.existing).length, skipped: report.invalidRows.size, issues: report.issues,
+    existing: report.planned.filter((p) => p.existing).length, alreadySubmitted: seen.length, allSeen,
+    earlierBatches: earlierBatchesOf(seen).slice(0, 10),
+    notice: seenNotice(seen, report.planned.length, allSeen, Boolean(input.dryRun), report.invalidRows.size),
+    skipped: report.invalidRows.size, issues: report.issues,
   };
   const timings = (extra: Partial<RunBatchResult['timings']> = {}) => ({
     parseMs: t1 - t0, validateMs: t2 - t1, planMs: 0, flowMs: 0, enqueueMs: 0, enqueuedMs: 0, totalMs: performance.now() - t0, ...extra,
@@ -102,9 +142,13 @@ export async function runBatch(deps: BatchDeps, input: RunBatchInput, options: R
   if (fileIssues.length || (report.issues.length && !input.skipInvalid)) throw new BatchRefusedError(batchId, report.issues);
   if (report.planned.length === 0) throw new BatchRefusedError(batchId, report.issues, `batch ${batchId} refused: no valid row; nothing was enqueued`);
   if (input.dryRun) return { ...base, enqueued: 0, notEnqueued: 0, flow: 'none', timings: timings() };
+  if (allSeen) {
+    logger.info({ batchId, rows: base.rows, alreadySubmitted: seen.length, earlierBatches: base.earlierBatches }, 'refund batch already submitted: nothing enqueued');
+    return { ...base, enqueued: 0, notEnqueued: 0, flow: 'none', timings: timings() };
+  }
 
   // The plan. Once the flow exists it is frozen: rows skipped or refused by an earlier run stay so.
-  const frozen = meta?.flow === '1' ? new Map((await readRows(core, batchId)).map((r) => [r.row, r])) : null;
+  const frozen = meta?.flow === '1' ? new Map(earlier.map((r) => [r.row, r])) : null;
   const plannedByRow = new Map(report.planned.map((p) => [p.row, p]));
   const issuesByRow = new Map<number, string[]>();
   for (const i of report.issues) if (i.row > 0) issuesByRow.set(i.row, [...(issuesByRow.get(i.row) ?? []), `${i.field}: ${i.message}`]);
@@ -169,6 +213,6 @@ export async function runBatch(deps: BatchDeps, input: RunBatchInput, options: R
     await Promise.all([queues.rows.close(), queues.batches.close()]);
   }
   const t5 = performance.now();
-  logger.info({ batchId, rows: rows.length, enqueued, existing: base.existing, skipped: base.skipped, notEnqueued }, 'refund batch enqueued');
+  logger.info({ batchId, rows: rows.length, enqueued, existing: base.existing, alreadySubmitted: base.alreadySubmitted, skipped: base.skipped, notEnqueued }, 'refund batch enqueued');
   return { ...base, enqueued, notEnqueued, flow, timings: timings({ planMs: t3 - t2, enqueueMs: t4 - t3, enqueuedMs: t4 - t0, flowMs: t5 - t4, totalMs: t5 - t0 }) };
 }

@@ -4,8 +4,11 @@
  * the refundable balance of each order across all its rows of the file, against our charge record
  * (`cost − refunded − reserved`). Reads Redis (a few pipelines), never writes.
  *
- * Rows whose refund already exists with the same parameters (a rerun of the same batch) are
- * `existing`: they pass without touching the balance, which already holds them.
+ * A row's refund id is its `refund_id`, else derived from store, order, amount and `refund_ref`
+ * (refund-ids.ts), the same for the same refund in any export of the file under any batch id.
+ * Rows whose refund already exists with the same parameters are `existing`: they pass without
+ * touching the balance, which already holds them. `submittedBefore` tells a rerun of this batch
+ * from a refund made by an earlier batch (or outside any batch).
  */
 import { z } from 'zod';
 import type { Core } from '../queues/core.js';
@@ -18,7 +21,7 @@ import { receiptTypeSchema } from '../domain/enums/receipt-type.js';
 import { toValidationIssues } from '../domain/validation.js';
 import { fingerprint } from '../producers/fingerprint.js';
 import type { RefundInput } from '../producers/operations.producer.js';
-import { derivedRefundId } from './keys.js';
+import { assignRefundIds } from './refund-ids.js';
 import type { ParsedFile } from './parse.js';
 import type { RawRow, RowIssue } from './types.js';
 
@@ -38,6 +41,7 @@ const rowSchema = z
     invoice_state: refundInvoiceStateSchema.optional(),
     receipt_type: receiptTypeSchema.optional(),
     refund_id: refundIdSchema.optional(),
+    refund_ref: requiredText(100).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.order_id === undefined && v.uid === undefined) ctx.addIssue({ code: 'custom', path: ['order_id'], message: 'is required (or uid and key)' });
@@ -52,10 +56,14 @@ export interface PlannedRow {
   order_id?: string;
   cost: number;
   device: string;
-  /** The refund already exists with these parameters (a rerun): not enqueued again, not counted twice. */
+  /** The refund already exists with these parameters (a rerun, or a re-export): not enqueued again, not counted twice. */
   existing: boolean;
   /** State of the existing refund (a `queued` one is enqueued again: its job may be missing). */
   existingState?: string;
+  /** The existing refund was made by another batch (or outside any batch): this row was submitted before. */
+  submittedBefore: boolean;
+  /** Batch of the existing refund, when it came from one. */
+  existingBatch?: string;
   /** What the producer is given. */
   input: RefundInput;
 }
@@ -75,6 +83,11 @@ export interface ValidateOptions {
   storeUid?: string;
   /** Store uids the caller may act for. Unset: any. */
   stores?: readonly string[];
+  /**
+   * Refund ids an earlier run of this batch (same id, same file) planned for its rows: they win
+   * over derived ones, so a batch planned before the derivation changed resumes with its own ids.
+   */
+  plannedRefundIds?: ReadonlyMap<number, string>;
 }
 
 interface ChargeInfo {
@@ -109,12 +122,14 @@ export async function validateBatch(core: Core, parsed: ParsedFile, opts: Valida
   const add = (row: number, field: string, message: string) => issues.push({ row, field, message });
 
   // 1. Field rules, row by row.
-  const good: { raw: RawRow; v: RowValues; values: Record<string, unknown>; store: string; refundId: string }[] = [];
+  const good: { raw: RawRow; v: RowValues; values: Record<string, unknown>; store: string; refundId: string; derived: boolean }[] = [];
   const rows: ValidationReport['rows'] = [];
+  const derivedIds = assignRefundIds(parsed.rows, opts.storeUid);
+  const derivedId = (row: number) => opts.plannedRefundIds?.get(row) ?? derivedIds.get(row)!;
   for (const raw of parsed.rows) {
     const order = typeof raw.values.order_id === 'string' || typeof raw.values.order_id === 'number' ? String(raw.values.order_id) : undefined;
     const explicitId = raw.values.refund_id === undefined ? undefined : String(raw.values.refund_id);
-    rows.push({ row: raw.row, order_id: order, refund_id: explicitId ?? derivedRefundId(opts.batchId, raw.row) });
+    rows.push({ row: raw.row, order_id: order, refund_id: explicitId ?? derivedId(raw.row) });
     const before = issues.length;
     const values = parseItemsCell(raw, issues);
     const res = rowSchema.safeParse(values);
@@ -123,7 +138,7 @@ export async function validateBatch(core: Core, parsed: ParsedFile, opts: Valida
     if (res.success && !store) add(raw.row, 'store_uid', 'is required (several merchants are configured)');
     if (store && opts.stores && !opts.stores.includes(store)) add(raw.row, 'store_uid', `store ${store} is not configured`);
     if (issues.length === before && res.success && store) {
-      good.push({ raw, v: res.data, values, store, refundId: res.data.refund_id ?? derivedRefundId(opts.batchId, raw.row) });
+      good.push({ raw, v: res.data, values, store, refundId: res.data.refund_id ?? derivedId(raw.row), derived: res.data.refund_id === undefined });
     }
   }
 
@@ -153,7 +168,7 @@ export async function validateBatch(core: Core, parsed: ParsedFile, opts: Valida
   const opIds = candidates.map((g) => operationId('refund', g.store, g.refundId));
   const pipe = redis.pipeline();
   for (const id of chargeIds) pipe.hmget(k.op(id), 'state', 'cost', 'refunded', 'reserved', 'uid', 'key', 'device', 'order_id', 'kind');
-  for (const id of opIds) pipe.hmget(k.op(id), 'state', 'fp');
+  for (const id of opIds) pipe.hmget(k.op(id), 'state', 'fp', 'batch');
   const res = (await pipe.exec()) ?? [];
   const charges = new Map<string, ChargeInfo>();
   chargeIds.forEach((id, i) => {
@@ -171,7 +186,7 @@ export async function validateBatch(core: Core, parsed: ParsedFile, opts: Valida
     const row = raw.row;
     const chargeId = chargeIdOf.get(row);
     const charge = chargeId ? charges.get(chargeId) : undefined;
-    const [opState, opFp] = existingOps[i]!;
+    const [opState, opFp, opBatch] = existingOps[i]!;
     let uid: string;
     let device: string;
     let orderId: string | undefined;
@@ -203,7 +218,10 @@ export async function validateBatch(core: Core, parsed: ParsedFile, opts: Valida
     const { key: _key, ...stored } = req.data;
     const fp = fingerprint({ ...stored, order_id: orderId });
     const cost = Number(req.data.cost);
-    if (opState && opFp !== fp) return add(row, 'refund_id', `${g.refundId} is already used by a refund with other parameters (${opState})`);
+    if (opState && opFp !== fp) {
+      if (!g.derived) return add(row, 'refund_id', `${g.refundId} is already used by a refund with other parameters (${opState})`);
+      return add(row, 'refund_id', `${g.refundId} (derived from store, order, amount${v.refund_ref === undefined ? '' : ', refund_ref'}) is already used by a refund with other parameters (${opState}${opBatch ? `, batch ${opBatch}` : ''}): if this row is another refund, give it a refund_ref`);
+    }
     const existing = Boolean(opState);
     if (!existing && charge) {
       const s = spent.get(charge.id) ?? { total: 0, rows: [] };
@@ -221,7 +239,10 @@ export async function validateBatch(core: Core, parsed: ParsedFile, opts: Valida
       order_cost: charge ? undefined : v.order_cost, device_name: v.device_name,
       items: g.values.items as RefundInput['items'], invoice_state: g.values.invoice_state as RefundInput['invoice_state'], receipt_type: g.values.receipt_type as RefundInput['receipt_type'],
     };
-    planned.push({ row, refund_id: g.refundId, op_id: opIds[i]!, order_id: orderId, cost, device, existing, existingState: opState ?? undefined, input });
+    planned.push({
+      row, refund_id: g.refundId, op_id: opIds[i]!, order_id: orderId, cost, device, existing, existingState: opState ?? undefined,
+      submittedBefore: existing && opBatch !== opts.batchId, existingBatch: opBatch ?? undefined, input,
+    });
   });
 
   issues.sort((a, b) => a.row - b.row);

@@ -8,8 +8,13 @@
  * it and never refunds twice. Ctrl-C while enqueuing (a few seconds) first finishes the enqueue;
  * a second Ctrl-C stops at once — still safe, a rerun completes it.
  *
+ * A file whose every row an earlier batch already submitted (e.g. the same rows re-exported and run
+ * under a new batch id) is reported as such and nothing is enqueued (exit 4); when only some were,
+ * only the others are enqueued and the summary says how many were already submitted.
+ *
  * Exit codes: 0 every row refunded · 1 usage/config/Redis · 2 file refused (nothing enqueued) ·
- * 3 complete, some rows not refunded (see the results) · 130 interrupted (the batch goes on).
+ * 3 complete, some rows not refunded (see the results) · 4 every row already submitted by an
+ * earlier batch (nothing enqueued) · 130 interrupted (the batch goes on).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -27,7 +32,7 @@ import {
 } from '../batch/index.js';
 import { processIo, type CliIo } from './send.js';
 
-export const REFUNDS_EXIT = { ok: 0, usage: 1, refused: 2, notAllRefunded: 3, interrupted: 130 } as const;
+export const REFUNDS_EXIT = { ok: 0, usage: 1, refused: 2, notAllRefunded: 3, alreadySubmitted: 4, interrupted: 130 } as const;
 
 interface RunOptions {
   dryRun?: boolean;
@@ -164,11 +169,19 @@ export async function runRefunds(file: string, options: RunOptions, io: CliIo = 
     });
     const { batchId } = res;
     if (res.issues.length) io.err(`${res.issues.length} problem(s), ${res.skipped} row(s) skipped:\n${formatIssues(res.issues)}`);
+    const n = res.alreadySubmitted;
     if (res.dryRun) {
-      io.out(`batch ${batchId}: dry run — ${res.rows} rows, ${res.valid} valid (${res.existing} already enqueued), ${res.skipped} invalid; nothing was written`);
+      io.out(`batch ${batchId}: dry run — ${res.rows} rows, ${res.valid} valid (${res.existing} already enqueued${n ? `, ${n} of them in an earlier batch` : ''}), ${res.skipped} invalid; nothing was written`);
+      if (res.notice) io.out(`  ${res.notice}`);
       return REFUNDS_EXIT.ok;
     }
-    io.out(`batch ${batchId}: ${res.rows} rows — ${res.enqueued} enqueued, ${res.existing} already enqueued, ${res.skipped} skipped, ${res.notEnqueued} refused at enqueue (${Math.round(res.timings.totalMs)} ms)`);
+    if (res.allSeen) {
+      io.out(`batch ${batchId}: ${res.notice ?? 'every row was already submitted in an earlier batch: nothing enqueued'}`);
+      for (const b of res.earlierBatches) io.out(`  see: mypay refunds status ${b}`);
+      return REFUNDS_EXIT.alreadySubmitted;
+    }
+    io.out(`batch ${batchId}: ${res.rows} rows — ${res.enqueued} enqueued, ${res.existing} already enqueued${n ? ` (${n} of them in an earlier batch)` : ''}, ${res.skipped} skipped, ${res.notEnqueued} refused at enqueue (${Math.round(res.timings.totalMs)} ms)`);
+    if (res.notice) io.out(`  ${res.notice}`);
     if (interrupts > 0 || !options.wait) {
       io.out(`the batch goes on in the workers: mypay refunds status ${batchId}`);
       return interrupts > 0 ? REFUNDS_EXIT.interrupted : REFUNDS_EXIT.ok;
@@ -236,7 +249,7 @@ export function registerRefunds(program: Program, io: CliIo = processIo): void {
   refunds
     .command('run')
     .description('validate a CSV/JSON file of refunds, enqueue them as one batch and watch it to the end')
-    .argument('<file>', 'CSV (header line) or JSON (array of rows); columns: order_id | uid+key, cost, device_name, items, invoice_state, receipt_type, refund_id')
+    .argument('<file>', 'CSV (header line) or JSON (array of rows); columns: order_id | uid+key, cost, device_name, items, invoice_state, receipt_type, refund_ref, refund_id')
     .option('--dry-run', 'validate only; write nothing')
     .option('--skip-invalid', 'enqueue the valid rows and report the invalid ones (default: refuse the whole file)')
     .option('--batch-id <id>', 'batch id (default: derived from the file contents, so the same file is the same batch)')

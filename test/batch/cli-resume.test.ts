@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
-import { getBatchStatus, startBatchTracker } from '../../src/batch/index.js';
+import { derivedRefundId, getBatchStatus, startBatchTracker } from '../../src/batch/index.js';
 import { isFinalState, type OperationState } from '../../src/domain/operation/states.js';
 import { operationId } from '../../src/store/keys.js';
 import { STORE_UID, startHarness, type Harness } from '../support/harness.js';
@@ -38,7 +38,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const refundId = (i: number) => (i % 2 === 0 ? `R-${i}` : `${BATCH}.${i}`);
+/** Even rows name their refund id; odd rows get the one derived from store, order and amount. */
+const refundId = (i: number) => (i % 2 === 0 ? `R-${i}` : derivedRefundId({ store: STORE_UID, order: charges[i - 1]!.order_id, cost: String(charges[i - 1]!.cost) }, 1));
 
 function runCli(file: string, out: string): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
   const env = { ...workerEnv({ redisUrl: h.redis.url, prefix: h.redis.prefix, gatewayUrl: h.sim.url }), BATCH_RECONCILE_MS: '500', LOG_LEVEL: 'warn' };
@@ -60,7 +61,7 @@ async function finalCount(): Promise<number> {
 
 describe('killing the CLI and the workers mid-batch, then running again', () => {
   it('refunds every row exactly once and writes complete, correct results', async () => {
-    // Odd rows name no refund id (derived from batch id + row); even rows name their own.
+    // Odd rows name no refund id (derived from store, order and amount); even rows name their own.
     const file = join(dir, 'refunds.csv');
     writeFileSync(file, csv(['order_id', 'cost', 'refund_id'], charges.map((c, i) => [c.order_id, c.cost, i % 2 === 1 ? refundId(i + 1) : undefined])));
     const out = join(dir, 'results.csv');

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBatchTracker, type BatchTracker } from '../../src/batch/index.js';
+import { derivedRefundId, startBatchTracker, type BatchTracker } from '../../src/batch/index.js';
 import { createRefundBatchRouter } from '../../src/batch/http.js';
 import { STORE_UID, startHarness, type Harness } from '../support/harness.js';
 import { csv, snapshot, waitForBatch } from './support/batch.js';
@@ -48,7 +48,7 @@ describe('refund batch API', () => {
     await waitForBatch(h.core, 'api-1');
     const status = (await (await fetch(`${base}/api-1`, { headers: AUTH })).json()) as { state: string; counts: unknown; rows: { state: string; refund_id: string }[] };
     expect(status).toMatchObject({ state: 'complete', counts: { refunded: 3 } });
-    expect(status.rows.map((r) => r.refund_id)).toEqual(['api-1.1', 'api-1.2', 'api-1.3']);
+    expect(status.rows.map((r) => r.refund_id)).toEqual(charges.slice(0, 3).map((c) => derivedRefundId({ store: STORE_UID, order: c.order_id, cost: '25' }, 1)));
     const asCsv = await fetch(`${base}/api-1`, { headers: { ...AUTH, accept: 'text/csv' } });
     expect(asCsv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect((await asCsv.text()).split('\n')[0]).toBe('row,order_id,refund_id,state,prc,refund_uid,message');
@@ -76,5 +76,38 @@ describe('refund batch API', () => {
     expect((await fetch(`${base}/nope`, { headers: AUTH })).status).toBe(404);
     const taken = await fetch(`${base}?batch_id=api-1`, { method: 'POST', headers: { ...AUTH, 'content-type': 'text/csv' }, body });
     expect(taken.status).toBe(409);
+  });
+
+  it('the rows of api-1 re-exported (CRLF) under a new batch id → 200, nothing enqueued, says so; partly seen → 202 counting them', async () => {
+    const sent = h.sim.engine.stats.requests['api/posrefund'] ?? 0;
+    const crlf = csv(['order_id', 'cost'], charges.slice(0, 3).map((c) => [c.order_id, 25])).replace(/\n/g, '\r\n');
+    const post = (query: string, body: string) => fetch(`${base}${query}`, { method: 'POST', headers: { ...AUTH, 'content-type': 'text/csv' }, body });
+
+    const dry = await post('?batch_id=api-3&dry_run=1', crlf);
+    expect(dry.status).toBe(200);
+    expect(await dry.json()).toMatchObject({ dry_run: true, valid: 3, already_submitted: 3, all_seen: true, message: 'all 3 rows were already submitted in an earlier batch (batch api-1): nothing would be enqueued' });
+
+    const res = await post('?batch_id=api-3', crlf);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('location')).toBeNull();
+    expect(await res.json()).toMatchObject({
+      batch_id: 'api-3', rows: 3, valid: 3, enqueued: 0, existing: 3, already_submitted: 3, all_seen: true, earlier_batches: ['api-1'],
+      message: 'all 3 rows were already submitted in an earlier batch (batch api-1): nothing enqueued',
+    });
+    expect((await fetch(`${base}/api-3`, { headers: AUTH })).status).toBe(404);
+
+    const partly = await fetch(base, {
+      method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ batch_id: 'api-4', rows: [...charges.slice(0, 3), charges[5]!].map((c) => ({ cost: 25, order_id: c.order_id })) }),
+    });
+    expect(partly.status).toBe(202);
+    expect(await partly.json()).toMatchObject({
+      batch_id: 'api-4', rows: 4, enqueued: 1, already_submitted: 3, all_seen: false,
+      message: '3 of 4 rows were already submitted in an earlier batch (batch api-1) and are not enqueued again',
+    });
+    expect((await waitForBatch(h.core, 'api-4')).counts).toEqual({ refunded: 4 });
+    expect(h.sim.engine.stats.requests['api/posrefund']).toBe(sent + 1);
+    const byUid = h.sim.engine.ledger.refundsByUid();
+    for (const c of [...charges.slice(0, 3), charges[5]!]) expect(byUid[c.uid]?.count, c.order_id).toBe(1);
   });
 });

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { Job, Queue } from 'bullmq';
-import { BATCH_QUEUES, childJobId, parentJobId, resultsCsv, runBatch, startBatchTracker, type BatchTracker } from '../../src/batch/index.js';
+import { BATCH_QUEUES, childJobId, derivedRefundId, parentJobId, resultsCsv, runBatch, startBatchTracker, type BatchTracker } from '../../src/batch/index.js';
+import { operationId } from '../../src/store/keys.js';
 import { STORE_UID, charge, startHarness, type Harness } from '../support/harness.js';
 import { csv, waitForBatch } from './support/batch.js';
 import { seedPaidCharges, type SeededCharge } from './support/seed.js';
@@ -52,7 +53,10 @@ describe('a batch run', () => {
 
     const results = parse(resultsCsv(status.rows!), { columns: true }) as Record<string, string>[];
     expect(Object.keys(results[0]!)).toEqual(['row', 'order_id', 'refund_id', 'state', 'prc', 'refund_uid', 'message']);
-    expect(results[0]).toMatchObject({ row: '1', order_id: charges[0]!.order_id, refund_id: 'run-1.1', state: 'refunded', prc: '230' });
+    // No refund_id column: derived from store, order and amount (the 1st such row of the file).
+    const first = derivedRefundId({ store: STORE_UID, order: charges[0]!.order_id, cost: '40' }, 1);
+    expect(first).toMatch(/^ok-1\.40\.1\.[0-9a-f]{16}$/);
+    expect(results[0]).toMatchObject({ row: '1', order_id: charges[0]!.order_id, refund_id: first, state: 'refunded', prc: '230' });
     expect(new Set(results.map((x) => x.refund_uid)).size).toBe(60);
   });
 
@@ -78,7 +82,7 @@ describe('a batch run', () => {
     const status = await waitForBatch(h.core, 'prio');
     expect(status.counts).toEqual({ refunded: 12 });
     const chargeSent = (await h.core.store.get(live.operation.id))!.first_sent!;
-    const refunds = await h.core.store.getMany(one.map((_, i) => `refund.${STORE_UID}.prio%2E${i + 1}`));
+    const refunds = await h.core.store.getMany(one.map((c) => operationId('refund', STORE_UID, derivedRefundId({ store: STORE_UID, order: c.order_id, cost: '100' }, 1))));
     const before = refunds.filter((op) => op!.first_sent! < chargeSent).length;
     // Only the refund that already held the terminal when the charge arrived went first.
     expect(before).toBe(1);

@@ -3,7 +3,8 @@
  * No workers run here, so any write would show in the snapshot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchConflictError, BatchRefusedError, runBatch, type RowIssue, type RunBatchInput } from '../../src/batch/index.js';
+import { BatchConflictError, BatchRefusedError, derivedRefundId, runBatch, type RowIssue, type RunBatchInput } from '../../src/batch/index.js';
+import { operationId } from '../../src/store/keys.js';
 import { STORE_UID, startHarness, type Harness } from '../support/harness.js';
 import { csv, snapshot } from './support/batch.js';
 import { seedPaidCharges, type SeededCharge } from './support/seed.js';
@@ -46,10 +47,11 @@ describe('bad files are refused whole, with every problem named, and nothing is 
   });
 
   it('duplicate refund ids (explicit, or clashing with a derived one)', async () => {
-    const issues = await refused({ batchId: 'dup', text: csv(HEADER, [['v-1', 10, 'r-1'], ['v-2', 10], ['v-3', 10, 'r-1'], ['v-4', 10, 'dup.2']]) });
+    const derived = derivedRefundId({ store: STORE_UID, order: 'v-2', cost: '10' }, 1);
+    const issues = await refused({ batchId: 'dup', text: csv(HEADER, [['v-1', 10, 'r-1'], ['v-2', 10], ['v-3', 10, 'r-1'], ['v-4', 10, derived]]) });
     expect(issues).toEqual([
       { row: 3, field: 'refund_id', message: 'r-1 duplicates row 1: each refund needs its own refund_id' },
-      { row: 4, field: 'refund_id', message: 'dup.2 duplicates row 2: each refund needs its own refund_id' },
+      { row: 4, field: 'refund_id', message: `${derived} duplicates row 2: each refund needs its own refund_id` },
     ]);
   });
 
@@ -102,7 +104,7 @@ describe('bad files are refused whole, with every problem named, and nothing is 
     });
     expect(r).toMatchObject({ rows: 3, valid: 1, enqueued: 1, skipped: 2 });
     expect(r.issues.map((i) => i.row)).toEqual([2, 3]);
-    expect((await h.core.store.get(`refund.${STORE_UID}.skip-1%2E1`))?.state).toBe('queued');
+    expect((await h.core.store.get(operationId('refund', STORE_UID, derivedRefundId({ store: STORE_UID, order: 'v-9', cost: '10' }, 1))))?.state).toBe('queued');
   });
 
   it('the same batch id with another file is refused', async () => {
