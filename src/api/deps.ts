@@ -4,6 +4,7 @@ import type { Producer } from '../producers/index.js';
 import type { Core } from '../queues/core.js';
 import type { Metrics } from '../metrics/index.js';
 import type { BasicCredentials } from './auth.js';
+import type { DurabilityInspection } from '../store/durability.js';
 
 export interface ApiOptions {
   core: Core;
@@ -21,5 +22,7 @@ export interface ApiOptions {
   metrics?: Metrics;
   /** In-process workers, if this process runs them (readiness checks they are running). */
   workers?: { running(): boolean };
+  /** What the workers found of Redis' durability at start-up (shown by /readyz; never fails it). */
+  durability?: DurabilityInspection;
   logger: Logger;
 }

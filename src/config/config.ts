@@ -108,8 +108,8 @@ export const envSchema = z.object({
   ORDER_TOMBSTONE_DAYS: pos(400),
   /** Janitor pass interval: re-creates the follow-up of any open operation that lost it (ms). Default 30 000. */
   JANITOR_INTERVAL_MS: pos(30_000),
-  /** Durability Redis must give a claim before a POST: `always` (AOF, appendfsync always), `everysec`, `none`; workers report when Redis is below it. Default `always`. */
-  REDIS_DURABILITY: z.enum(['always', 'replica', 'everysec', 'none']).default('always'),
+  /** Durability Redis must give a claim before a POST: `always` (AOF with appendfsync always), `everysec`, `none` (tests, demo); workers report at start-up (log, /readyz, metric) when Redis is below it. Default `always`. */
+  REDIS_DURABILITY: z.enum(['always', 'everysec', 'none']).default('always'),
   /** Keep final payment records this many days. Default 90. */
   RECORD_RETENTION_DAYS: pos(90),
   /** Batch refunds: bulk-lane sends per second across all workers; 0 = no limit. Default 0. */

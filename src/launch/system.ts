@@ -24,6 +24,7 @@ import { listen, type Listening } from './listen.js';
 import { createOpsApp } from './ops-server.js';
 import { resolveRedis, type ResolvedRedis } from './redis.js';
 import { startBundledSimulator } from './simulator.js';
+import { inspectDurability, parseRequiredDurability, type DurabilityInspection, type RedisCaller } from '../store/durability.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -76,7 +77,13 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
   const metrics = createMetrics(runtime.core);
   const urls: Record<string, string> = {};
   let workers: WorkerRuntime | undefined;
+  let durability: DurabilityInspection | undefined;
   if (role !== 'api') {
+    // A claim must survive what the deployment promises before its POST leaves (docs/OPERATIONS.md).
+    durability = await inspectDurability(runtime.core.redis as unknown as RedisCaller, parseRequiredDurability(env.REDIS_DURABILITY));
+    metrics.setDurability(durability);
+    if (durability.ok) logger.info({ durability: durability.detail }, 'redis durability');
+    else logger.warn({ durability: durability.detail }, `Redis is configured below REDIS_DURABILITY=${env.REDIS_DURABILITY}: a claim written just before a POST could be lost in a crash or failover`);
     const w = startWorkers(runtime.workerContext(metrics.onEvent), {
       concurrency: env.WORKER_CONCURRENCY,
       lockDurationMs: env.WORKER_LOCK_MS,
@@ -92,7 +99,7 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
   let http: Listening | undefined;
   if (role === 'worker') {
     if (env.METRICS_PORT > 0) {
-      http = await listen(createOpsApp(runtime.core, metrics, workers!, logger), env.METRICS_PORT, env.HOST);
+      http = await listen(createOpsApp(runtime.core, metrics, workers!, logger, durability), env.METRICS_PORT, env.HOST);
       urls.metrics = `${http.url}/metrics`;
     }
   } else {
@@ -106,6 +113,7 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
       boardReadOnly: env.BULL_BOARD_READ_ONLY === '1',
       metrics,
       workers,
+      durability,
       logger,
     });
     http = await listen(app, env.PORT, env.HOST);

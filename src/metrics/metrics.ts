@@ -17,6 +17,8 @@ export interface Metrics {
   readonly contentType: string;
   /** Pass to `workerContext(onEvent)`. */
   onEvent(event: WorkerEvent): void;
+  /** Records what the start-up check found of Redis' durability (`mypay_redis_durability_ok`). */
+  setDurability(d: { ok: boolean; level: string }): void;
   render(): Promise<string>;
 }
 
@@ -66,6 +68,10 @@ export function createMetrics(core: Core, options: MetricsOptions = {}): Metrics
   const unresolved = new Counter({ name: 'mypay_operations_unresolved_total', help: 'Operations that ended unresolved (manual review needed)', labelNames: ['kind'], registers });
   const polls = new Counter({ name: 'mypay_status_polls_total', help: 'querydirect follow-ups by prc answered (none = order not found)', labelNames: ['kind', 'prc'], registers });
   const recovered = new Counter({ name: 'mypay_lease_recoveries_total', help: 'Expired terminal leases taken over by the sweeper', registers });
+  const durability = new Gauge({ name: 'mypay_redis_durability_ok', help: 'Redis durability meets REDIS_DURABILITY (1) or is below it (0), by the level found at start-up', labelNames: ['level'], registers });
+  const abandoned = new Counter({ name: 'mypay_claims_abandoned_total', help: 'Claims given up without POSTing: the budget between claim and POST ran out (nothing sent, retried)', labelNames: ['kind'], registers });
+  const lostWrites = new Counter({ name: 'mypay_lost_writes_total', help: 'Answers for a POST whose record went backwards (lost Redis writes): operation sent to review', labelNames: ['kind'], registers });
+  const janitor = new Counter({ name: 'mypay_janitor_operations_total', help: 'Open operations the janitor looked at, re-drove (follow-up re-created) or sent to review', labelNames: ['action'], registers });
 
   return {
     registry,
@@ -90,7 +96,20 @@ export function createMetrics(core: Core, options: MetricsOptions = {}): Metrics
         case 'recovered':
           recovered.inc();
           break;
+        case 'claim_abandoned':
+          abandoned.inc({ kind: e.op.kind });
+          break;
+        case 'lost_writes':
+          lostWrites.inc({ kind: e.op.kind });
+          break;
+        case 'janitor':
+          janitor.inc({ action: e.action }, e.count);
+          break;
       }
+    },
+    setDurability(d) {
+      durability.reset();
+      durability.set({ level: d.level }, d.ok ? 1 : 0);
     },
     render: () => registry.metrics(),
   };

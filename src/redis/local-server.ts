@@ -73,7 +73,7 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
     // Delayed BullMQ jobs (follow-up polls, backoff) are woken on Redis' timer: hz 100 makes that
     // 10 ms instead of 100 ms (docs/OPERATIONS.md).
     '--hz', '100',
-    '--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec',
+    '--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', options.appendOnly ? 'always' : 'everysec',
     ...(options.extraArgs ?? []),
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });

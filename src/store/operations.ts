@@ -306,8 +306,9 @@ export class OperationStore {
       .multi()
       .hset(k.op(id), 'state', 'needs_review', 'review', reason, 'updated', now, 'finished', now)
       .pexpire(k.op(id), this.retentionMs)
-      .pexpire(k.audit(id), this.retentionMs)
+      // XADD first: it creates the stream of an operation never sent, which must expire too.
       .xadd(k.audit(id), '*', 'event', 'review', 'data', JSON.stringify({ reason }))
+      .pexpire(k.audit(id), this.retentionMs)
       .zrem(k.open, id)
       .exec();
   }
@@ -334,6 +335,10 @@ export class OperationStore {
     const member = terminalMember(op.store, op.device);
     const pipe = this.redis.pipeline();
     pipe.xadd(this.keys.audit(op.id), '*', 'event', event, 'data', JSON.stringify(data));
+    // The first entry may come after the final state (an operation finished before anything was
+    // audited, e.g. no merchant key): the finish script's PEXPIRE found no stream then. An open
+    // operation writes events far more often than the retention, so this never cuts its trail short.
+    pipe.pexpire(this.keys.audit(op.id), this.retentionMs);
     pipe.xadd(this.keys.auditDevice(member), 'MAXLEN', '~', this.deviceAuditMax, '*', 'op', op.id, 'event', event, 'summary', summary);
     pipe.pexpire(this.keys.auditDevice(member), this.retentionMs);
     pipe.hset(this.keys.device(member), 'last_event_at', Date.now());

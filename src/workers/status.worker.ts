@@ -137,7 +137,9 @@ export function createFollowUp(ctx: WorkerContext) {
     const now = core.now();
     // The terminal window runs from the B200 (when the terminal demonstrably took the operation).
     const sinceAccepted = now - (op.accepted ?? op.unknown_at ?? op.sent ?? op.created);
-    const age = now - (op.sent ?? op.first_sent ?? op.created);
+    // Age from the last POST — or, for an outcome that became unknown later (a takeover after the
+    // claim's fence), from then: the horizon never cuts a not_received verdict's window short.
+    const age = now - Math.max(op.sent ?? op.first_sent ?? op.created, op.unknown_at ?? 0);
     const delay = nextPollDelay(age, poll);
     await core.store.notePoll(op.id, due(delay ?? 0));
     const polls = (op.polls ?? 0) + 1;

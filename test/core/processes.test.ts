@@ -18,9 +18,10 @@ afterEach(async () => {
 async function workers(n: number, concurrency: number): Promise<void> {
   // Generous gateway timeouts: on a loaded 2-core machine a loopback answer can take seconds, and
   // this test is about serialization, not about timeouts (those have tests of their own).
-  // The terminal window must stay well above any in-flight delay for the resend rule to be safe
-  // (production: 3 min window vs 15 s answer timeout); keep that proportion here.
-  const env = { MYPAY_ANSWER_TIMEOUT_MS: '10000', TERMINAL_WINDOW_MS: '15000', RECONCILE_HORIZON_MS: '120000' };
+  // An answer timeout ends in `not_received` when the gateway never took the request (a loaded
+  // machine can starve the in-process simulator for seconds): keep it well above any in-flight
+  // delay, and the terminal window above it (production: 3 min window vs 15 s answer timeout).
+  const env = { MYPAY_ANSWER_TIMEOUT_MS: '30000', TERMINAL_WINDOW_MS: '40000', RECONCILE_HORIZON_MS: '120000' };
   const started = await Promise.all(Array.from({ length: n }, () => spawnWorker({ redisUrl: h!.redis.url, prefix: h!.redis.prefix, gatewayUrl: h!.sim.url, concurrency, env })));
   procs.push(...started);
 }

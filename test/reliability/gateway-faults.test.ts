@@ -94,7 +94,7 @@ describe('gateway faults', () => {
       'charge states vs gateway ledger: mismatches': mismatch.count,
       'refund states vs gateway ledger: mismatches': refundMismatches,
       'outcome-unknown answers followed up by query': all.filter((o) => o.unknown_at !== undefined).length,
-      'resends after a query showed the order unknown': all.reduce((s, o) => s + (o.resends ?? 0), 0),
+      'not_received (outcome unknown, no trace at the gateway: nothing moved, never resent)': all.filter((o) => o.state === 'not_received').length,
       'unresolved (by design: never-final prc)': neverFinal.filter((o) => o.state === 'unresolved').length,
       'unresolved (not by design)': unresolvedNotByDesign.length,
       'charge states': charged.states,

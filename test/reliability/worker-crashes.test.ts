@@ -147,7 +147,7 @@ describe('worker crashes', () => {
       'unresolved: reprint cut off mid-POST (by design)': unresolved.filter((o) => o.kind !== 'charge' && byDesign(o)).length,
       'unresolved (not by design)': unresolvedNotByDesign.length,
       'POSTs cut off by a kill (answer lost with the process)': postsCutOff,
-      'resends after a query showed the order unknown': all.reduce((s, o) => s + (o.resends ?? 0), 0),
+      'not_received (outcome unknown, no trace at the gateway: nothing moved, never resent)': all.filter((o) => o.state === 'not_received').length,
       'final states': result.states,
       'enqueue phase (s)': Math.round(enqueuedAfterMs / 100) / 10,
       'drain after the last enqueue (s)': Math.round(result.waitedMs / 100) / 10,

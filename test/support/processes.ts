@@ -40,6 +40,13 @@ export function workerEnv(o: WorkerProcessOptions): Record<string, string> {
     TERMINAL_WINDOW_MS: '300',
     RECONCILE_HORIZON_MS: '30000',
     RECONCILE_MAX_INTERVAL_MS: '200',
+    // The fenced claim, scaled like the rest: POST within 1.5 s of the claim or not at all; nobody
+    // takes a claimed operation over for 3 s.
+    CLAIM_BUDGET_MS: '1500',
+    CLAIM_FENCE_MS: '3000',
+    JANITOR_INTERVAL_MS: '1000',
+    // Test Redis runs without persistence on purpose; the start-up durability report would only warn.
+    REDIS_DURABILITY: 'none',
     LOG_LEVEL: 'info',
     // Several workers share a machine: no ops HTTP server each.
     METRICS_PORT: '0',

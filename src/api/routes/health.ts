@@ -4,7 +4,7 @@ import type { ApiOptions } from '../deps.js';
 
 const PING_TIMEOUT_MS = 1_000;
 
-export type HealthDeps = Pick<ApiOptions, 'core' | 'metrics' | 'workers'>;
+export type HealthDeps = Pick<ApiOptions, 'core' | 'metrics' | 'workers' | 'durability'>;
 
 async function redisAnswers(api: HealthDeps): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -25,7 +25,11 @@ export function healthRoutes(api: HealthDeps): Router {
     const redis = await redisAnswers(api);
     const workers = api.workers ? api.workers.running() : null;
     const ready = redis && workers !== false;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { redis, workers: workers ?? 'not in this process' } });
+    const d = api.durability;
+    // Durability below what is required is reported, not a reason to stop: a worker that refused to
+    // run would strand the operations already in flight.
+    const durability = d ? { ok: d.ok, level: d.level, detail: d.detail } : 'not checked in this process';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { redis, workers: workers ?? 'not in this process', durability } });
   });
   if (api.metrics) {
     const { metrics } = api;

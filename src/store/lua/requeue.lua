@@ -24,7 +24,8 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'not_received' then return {'stale', state or 'missing'} end
 local fields = {}
 for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HINCRBY', KEYS[1], 'attempt', 1)
+local attempt = tonumber(redis.call('HGET', KEYS[1], 'attempt') or '1') + 1
+redis.call('HSET', KEYS[1], 'attempt', attempt)
 redis.call('HSET', KEYS[1], 'state', 'queued', 'updated', ARGV[2], unpack(fields))
 redis.call('HDEL', KEYS[1], 'finished', 'released', 'claim_until', 'unknown_at', 'accepted')
 redis.call('PERSIST', KEYS[1])
