@@ -5,10 +5,11 @@
 import { Command } from 'commander';
 import { registerSend } from './send.js';
 import { registerRefunds } from './refunds.js';
+import { registerRetry } from './retry.js';
 
 export type Registrar = (program: Command) => void;
 
-export const REGISTRARS: Registrar[] = [registerSend, registerRefunds];
+export const REGISTRARS: Registrar[] = [registerSend, registerRefunds, registerRetry];
 
 export function buildProgram(registrars: readonly Registrar[] = REGISTRARS): Command {
   const program = new Command('mypay').description('MYPAY LINK terminal orchestrator').showHelpAfterError();

@@ -59,7 +59,7 @@ async function checkRedis(url: string): Promise<void> {
   }
 }
 
-async function openCore(io: CliIo) {
+export async function openCore(io: CliIo) {
   const env = loadEnv(io.env);
   const stores = loadStores(env).map((s) => s.store_uid);
   const logger = createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, pino.destination(2));

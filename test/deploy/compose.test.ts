@@ -43,12 +43,12 @@ describe('docker-compose.yml', () => {
     expect(missing).toEqual([]);
   });
 
-  it.skipIf(!hasCompose)('renders with the demo env file: Redis AOF everysec + noeviction + ping health check, api, ≥ 2 workers, simulator in the sim profile', () => {
+  it.skipIf(!hasCompose)('renders with the demo env file: Redis AOF appendfsync always + noeviction + ping health check, api, ≥ 2 workers, simulator in the sim profile', () => {
     const { services } = renderJson(['--env-file', 'deploy/sim.env', '--profile', 'sim']);
     expect(Object.keys(services).sort()).toEqual(['api', 'redis', 'simulator', 'worker']);
     const redis = services.redis as { image: string; command: string[]; healthcheck: { test: string[] }; volumes: unknown[] };
     expect(redis.image).toBe('redis:7.0');
-    expect(redis.command.join(' ')).toContain('--appendonly yes --appendfsync everysec --maxmemory-policy noeviction');
+    expect(redis.command.join(' ')).toContain('--appendonly yes --appendfsync always --maxmemory-policy noeviction');
     expect(redis.healthcheck.test.join(' ')).toContain('redis-cli ping');
     expect(redis.volumes).toHaveLength(1);
     expect((services.api as { command: string[] }).command).toEqual(['npm', 'run', 'api']);
