@@ -88,12 +88,24 @@ export function buildOpenApi(): Json {
       },
       '/v1/operations/{id}/recheck': {
         post: {
-          summary: 'Query the gateway now about a charge/refund being followed up or unresolved; only a final answer changes it',
+          summary: 'Query the gateway now about a charge/refund being followed up, unresolved or not_received; only a final answer (a row of ours) changes it',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
             202: { description: '`result`: queried | not_followed_up', content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string' }, state: { type: 'string' }, result: { type: 'string', enum: ['queried', 'not_followed_up'] } }, required: ['id', 'state', 'result'] } } } },
             401: problem('Missing or wrong API key'),
             404: problem('No such operation'),
+          },
+        },
+      },
+      '/v1/operations/{id}/retry': {
+        post: {
+          summary: 'Start a not_received charge/refund again (never automatic): one more query first — a row found there settles it (flagged as a late row) and nothing is sent; with still no trace, a new attempt at the end of its terminal\'s line',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            202: { description: 'Retry requested; the record shows what followed (`attempt` counts explicit retries)', content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string' }, state: { type: 'string' }, result: { type: 'string', enum: ['retry_requested'] } }, required: ['id', 'state', 'result'] } } } },
+            401: problem('Missing or wrong API key'),
+            404: problem('No such operation'),
+            409: problem('Not retryable: only a not_received charge or refund can be retried (its state is named)'),
           },
         },
       },

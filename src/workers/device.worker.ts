@@ -206,6 +206,8 @@ export function createDeviceProcessor(ctx: WorkerContext) {
   async function recordAnswer(job: Job, op: StoredOperation, data: Record<string, unknown>, stale?: Refused): Promise<void> {
     const code = String(data.code ?? data.error ?? '');
     const staleNote = stale ? { stale: stale.reason === 'stale' ? { state: stale.state, sends: stale.sends } : stale } : {};
+    // Logged after the fact: nothing may wait on Redis between the claim and the POST.
+    await job.log(`POST ${COMMAND_OF[op.kind]} to terminal ${op.device} (attempt ${op.sends ?? 1})`);
     await Promise.all([
       core.store.audit(op, 'answer', { ...data, attempt: op.sends, ...staleNote }, `${code}${data.msg ? ` ${String(data.msg)}` : ''}`),
       data.code ? core.store.noteAnswer(op.store, op.device, code, core.now()) : undefined,

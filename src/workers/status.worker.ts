@@ -143,7 +143,11 @@ export function createFollowUp(ctx: WorkerContext) {
     const delay = nextPollDelay(age, poll);
     await core.store.notePoll(op.id, due(delay ?? 0));
     const polls = (op.polls ?? 0) + 1;
-    await job.log(`poll ${polls}: ${outcome ? describe(outcome) : 'no answer'}`);
+    const prc = outcome && (outcome.type === 'final' || outcome.type === 'pending') ? outcome.prc : null;
+    await Promise.all([
+      job.log(`poll ${polls}: ${outcome ? describe(outcome) : 'no answer'}`),
+      job.updateProgress({ polls, prc, outcome: outcome?.type ?? 'no_answer' }),
+    ]);
 
     if (outcome) {
       const settled = await settle(op, outcome);
