@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bench/results/**', 'test-artifacts/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'bench/results/**', 'test-artifacts/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    // src/domain is pure: no I/O libraries (DESIGN.md §2, STYLE.md).
+    // src/domain is pure: no I/O libraries, no gateway or workers (docs/ARCHITECTURE.md › Layers).
     files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['bullmq', 'ioredis', 'undici', 'express', 'pino', 'node:net', 'node:http', 'node:https', 'node:fs', '*/gateway/*', '*/workers/*'] }],

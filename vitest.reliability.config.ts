@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['test/reliability/**/*.test.ts'],
+    include: ['test/reliability/**/*.test.ts', 'test/nemesis/**/*.test.ts'],
     exclude: ['node_modules/**'],
     testTimeout: 15 * 60_000,
     hookTimeout: 2 * 60_000,

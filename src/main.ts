@@ -1,20 +1,24 @@
 /**
- * Process entry: `npm start` (role all), `npm run api` (--role api), `npm run worker` (--role worker).
- * Prints where everything is, then runs until SIGINT/SIGTERM and shuts down gracefully (running jobs
- * finish; an operation cut off mid-POST is recovered as `unknown` by any worker later).
+ * Process entry: `npm start` (role all), `npm run api` (--role api), `npm run worker` (--role worker);
+ * compiled: `node dist/main.js [--role …]`. Prints where everything is, then runs until SIGINT/SIGTERM
+ * and shuts down gracefully (running jobs finish; an operation cut off mid-POST is recovered as
+ * `unknown` by any worker later). A refused configuration prints one line per variable and exits 1.
  */
+import { Command, Option } from 'commander';
 import { ConfigError, createLogger, loadEnv } from './config/index.js';
 import { banner } from './launch/banner.js';
-import { startSystem, type Role } from './launch/system.js';
+import { ROLES, type Role } from './launch/mode.js';
+import { startSystem } from './launch/system.js';
 import { SettingsError } from './queues/settings.js';
 
-const ROLES: readonly Role[] = ['all', 'api', 'worker'];
-
 function parseRole(argv: readonly string[]): Role {
-  const i = argv.indexOf('--role');
-  const role = i >= 0 ? argv[i + 1] : 'all';
-  if (!ROLES.includes(role as Role)) throw new ConfigError(`--role must be one of ${ROLES.join(', ')}`);
-  return role as Role;
+  const program = new Command('mypay-orchestrator')
+    .description('MYPAY LINK terminal orchestrator: API, dashboard and workers')
+    .addOption(new Option('--role <role>', 'what this process runs').choices(ROLES).default('all'))
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error:') ? `configuration error: ${text.slice('error: '.length)}` : text) })
+    .parse(argv, { from: 'user' });
+  return program.opts<{ role: Role }>().role;
 }
 
 async function main(): Promise<void> {
@@ -39,8 +43,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
+  const code = (err as { code?: unknown }).code;
+  if (err instanceof ConfigError) console.error(err.lines.map((line) => `configuration error: ${line}`).join('\n'));
   else if (err instanceof SettingsError) console.error(err.problems.map((p) => `configuration error: ${p}`).join('\n'));
-  else console.error(err);
+  else if (typeof code === 'string' && code.startsWith('commander.')) {
+    // commander printed the usage error already (help and version exit 0).
+    process.exit(code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 1);
+  } else console.error(err);
   process.exit(1);
 });

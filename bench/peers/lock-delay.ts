@@ -1,5 +1,5 @@
 /**
- * Peer (a): the common "lock + moveToDelayed + DelayedError" pattern (DESIGN.md §3.1 names it) — one
+ * Peer (a): the common "lock + moveToDelayed + DelayedError" pattern (docs/CORE.md › Per-terminal lines compares it) — one
  * queue for all terminals; a processor takes a per-terminal lock (`SET NX PX`), and when the
  * terminal is locked it moves its job back to the delayed set and throws `DelayedError`, to be
  * fetched again later. Implemented here only, as a user of open-source BullMQ would write it.

@@ -14,7 +14,7 @@ import { notFound, problemHandler } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { operationRoutes } from './routes/operations.js';
 import { callbackRoutes, queryRoutes } from './routes/queries.js';
-import { createRefundBatchRouter } from '../batch/http.js';
+import { createRefundBatchRouter } from './routes/refund-batches.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 102_400;
 

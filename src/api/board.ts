@@ -10,7 +10,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Router } from 'express';
 import { batchQueues } from '../batch/flow.js';
 import type { Core } from '../queues/core.js';
-import { redactDeep } from './redact.js';
+import { redactSecrets } from '../domain/redact.js';
 
 export const BOARD_PATH = '/admin/queues';
 
@@ -27,8 +27,8 @@ export function createBoard(core: Core, opts: { readOnly: boolean }): Router {
   const batches = batchQueues(core);
   const queues = [core.deviceQueue, core.statusQueue, batches.batches, batches.rows].map((q) => {
     const adapter = new BullMQAdapter(q, { readOnlyMode: opts.readOnly, allowRetries: !opts.readOnly, ...DESCRIPTIONS[q.name] });
-    adapter.setFormatter('data', (data: unknown) => redactDeep(data));
-    adapter.setFormatter('returnValue', (value: unknown) => redactDeep(value));
+    adapter.setFormatter('data', (data: unknown) => redactSecrets(data));
+    adapter.setFormatter('returnValue', (value: unknown) => redactSecrets(value));
     return adapter;
   });
   createBullBoard({

@@ -1,11 +1,11 @@
 /**
- * `POST /v1/callbacks/mypay`: the gateway's 回報 as a hint only (workers/callbacks.ts). The callback
+ * `POST /v1/callbacks/mypay`: the gateway's 回報 as a hint only (producers/callbacks.ts). The callback
  * fields carry no store_uid, so the store comes from the callback URL (`?store_uid=`), else each
  * configured store is tried. The hint wakes the follow-up of the charge and of its refunds still
  * waiting for their outcome.
  */
 import type { Core } from '../queues/core.js';
-import { handleCallbackHint, type CallbackHintResult } from '../workers/callbacks.js';
+import { handleCallbackHint, type CallbackHintResult } from '../producers/callbacks.js';
 import { callbackBodySchema } from './schemas.js';
 import { HttpProblem } from './problem.js';
 

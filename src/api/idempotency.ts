@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` header → the core's idempotency key of each operation (DESIGN.md §3.2). The key
+ * `Idempotency-Key` header → the core's idempotency key of each operation (docs/CORE.md › Operations and their records). The key
  * that counts is always a field of the payload, stored in our own records:
  *
  * | endpoint               | key field   | header                                                    |

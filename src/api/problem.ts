@@ -1,12 +1,14 @@
 /**
- * Errors as `application/problem+json` (RFC 9457): one shape for every failure of the HTTP API, each
- * bad field named in `errors[]` (the same `{field, message}` pairs as {@link ValidationError}).
- * Anything thrown is turned into a problem once, here, at the edge.
+ * Errors as `application/problem+json` (RFC 9457): one shape and one mapper for every failure of every
+ * HTTP route (the v1 API, refund batches, the worker's ops server), each bad field named in `errors[]`
+ * (the same `{field, message}` pairs as a ValidationError, src/domain/validation.ts). Anything thrown is turned into a
+ * problem once, here, at the edge: an error of the family (src/domain/errors.ts) brings its own HTTP
+ * status, code, title and `retryable`; express's body-parser errors are mapped by their `type`;
+ * anything else is a 500 that is safe to retry with the same idempotency key.
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { ValidationError, type ValidationIssue } from '../domain/validation.js';
-import { IdempotencyConflictError, RefundBalanceError } from '../producers/errors.js';
+import { MypayError, type ValidationIssue } from '../domain/errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -18,23 +20,32 @@ export interface Problem {
   detail: string;
   /** The same code as in `type`, for clients that prefer a plain string. */
   code: string;
+  /** Whether the same request, unchanged, may succeed if sent again (later). */
+  retryable: boolean;
   /** Each field at fault (dotted path, or a header name such as `Idempotency-Key`). */
   errors: ValidationIssue[];
 }
 
-/** An error that already knows its HTTP answer. */
-export class HttpProblem extends Error {
+/** An error raised by a route that already knows its HTTP answer; retryable when 5xx. */
+export class HttpProblem extends MypayError {
   readonly retryable: boolean;
+  readonly httpStatus: number;
   constructor(
     readonly status: number,
     readonly code: string,
     readonly title: string,
     readonly issues: ValidationIssue[] = [],
     readonly headers: Record<string, string> = {},
+    detail?: string,
   ) {
-    super(issues.length ? issues.map((i) => `${i.field}: ${i.message}`).join('; ') : title);
+    super(detail ?? (issues.length ? issues.map((i) => `${i.field}: ${i.message}`).join('; ') : title));
     this.name = 'HttpProblem';
+    this.httpStatus = status;
     this.retryable = status >= 500;
+  }
+
+  override fieldsAtFault(): readonly ValidationIssue[] {
+    return this.issues;
   }
 }
 
@@ -53,40 +64,44 @@ interface BodyParserError {
   limit?: number;
 }
 
-export function toProblem(err: unknown): { problem: Omit<Problem, 'type'>; headers: Record<string, string> } {
-  if (err instanceof HttpProblem) {
-    return { problem: { status: err.status, code: err.code, title: err.title, detail: err.message, errors: err.issues }, headers: err.headers };
-  }
-  if (err instanceof IdempotencyConflictError) {
-    return { problem: { status: 409, code: 'idempotency_conflict', title: 'Idempotency key reused with other parameters', detail: err.message, errors: [{ field: err.field, message: 'an operation with this key already exists with other parameters' }] }, headers: {} };
-  }
-  if (err instanceof RefundBalanceError) {
-    return { problem: { status: 422, code: 'refund_exceeds_balance', title: 'Refund exceeds the refundable balance', detail: err.message, errors: err.issues }, headers: {} };
-  }
-  if (err instanceof ValidationError) {
-    return { problem: { status: 400, code: 'validation', title: 'Invalid request', detail: err.message, errors: err.issues }, headers: {} };
+type Mapped = { problem: Omit<Problem, 'type'>; headers: Record<string, string> };
+
+const clientFault = (status: number, code: string, title: string, detail: string, errors: ValidationIssue[]): Mapped => ({
+  problem: { status, code, title, detail, retryable: false, errors },
+  headers: {},
+});
+
+export function toProblem(err: unknown): Mapped {
+  if (err instanceof MypayError) {
+    return {
+      problem: { status: err.httpStatus, code: err.code.toLowerCase(), title: err.title, detail: err.message, retryable: err.retryable, errors: [...err.fieldsAtFault()] },
+      headers: err instanceof HttpProblem ? err.headers : {},
+    };
   }
   const bp = (err ?? {}) as BodyParserError;
   switch (bp.type) {
     case 'parameters.too.many':
-      return { problem: { status: 413, code: 'body_too_large', title: 'Request body too large', detail: 'too many form parameters', errors: [{ field: '(body)', message: 'has too many parameters' }] }, headers: {} };
+      return clientFault(413, 'body_too_large', 'Request body too large', 'too many form parameters', [{ field: '(body)', message: 'has too many parameters' }]);
     case 'entity.too.large':
-      return { problem: { status: 413, code: 'body_too_large', title: 'Request body too large', detail: `the body exceeds ${bp.limit ?? 'the'} bytes`, errors: [{ field: '(body)', message: `must be at most ${bp.limit ?? '?'} bytes` }] }, headers: {} };
+      return clientFault(413, 'body_too_large', 'Request body too large', `the body exceeds ${bp.limit ?? 'the'} bytes`, [{ field: '(body)', message: `must be at most ${bp.limit ?? '?'} bytes` }]);
     case 'entity.parse.failed':
-      return { problem: { status: 400, code: 'malformed_body', title: 'Malformed request body', detail: 'the body is not valid JSON', errors: [{ field: '(body)', message: 'is not valid JSON' }] }, headers: {} };
+      return clientFault(400, 'malformed_body', 'Malformed request body', 'the body is not valid JSON', [{ field: '(body)', message: 'is not valid JSON' }]);
     case 'charset.unsupported':
     case 'encoding.unsupported':
-      return { problem: { status: 415, code: 'unsupported_encoding', title: 'Unsupported body encoding', detail: 'send UTF-8 JSON', errors: [{ field: 'Content-Type', message: 'charset or encoding not supported' }] }, headers: {} };
+      return clientFault(415, 'unsupported_encoding', 'Unsupported body encoding', 'send UTF-8 JSON', [{ field: 'Content-Type', message: 'charset or encoding not supported' }]);
     default:
       break;
   }
-  return { problem: { status: 500, code: 'internal', title: 'Internal error', detail: 'the request could not be completed; it is safe to retry with the same idempotency key', errors: [] }, headers: {} };
+  return {
+    problem: { status: 500, code: 'internal', title: 'Internal error', detail: 'the request could not be completed; it is safe to retry with the same idempotency key', retryable: true, errors: [] },
+    headers: {},
+  };
 }
 
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const { problem, headers } = toProblem(err);
-    if (problem.status >= 500) logger.error({ err: err instanceof Error ? err.message : String(err), path: req.path }, 'request failed');
+    if (problem.status >= 500) logger.error({ err: err instanceof Error ? err.message : String(err), code: problem.code, path: req.path }, 'request failed');
     else logger.debug({ status: problem.status, code: problem.code, path: req.path, errors: problem.errors }, 'request refused');
     if (res.headersSent) return;
     sendProblem(res, problem, headers);
@@ -94,4 +109,4 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
 }
 
 export const notFound: RequestHandler = (req, res) =>
-  sendProblem(res, { status: 404, code: 'not_found', title: 'Not found', detail: `no route ${req.method} ${req.path}`, errors: [] });
+  sendProblem(res, { status: 404, code: 'not_found', title: 'Not found', detail: `no route ${req.method} ${req.path}`, retryable: false, errors: [] });

@@ -113,5 +113,6 @@ export const problemSchema = z
     status: z.number().int(),
     detail: z.string(),
     code: z.string(),
+    retryable: z.boolean().meta({ description: 'Whether the same request, unchanged, may succeed if sent again later (false: fix it first)' }),
     errors: z.array(z.object({ field: z.string(), message: z.string() })),
   });

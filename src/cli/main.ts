@@ -1,4 +1,4 @@
-/** Entry point of the `mypay` CLI (bin/mypay.js runs this file through tsx). Subcommands: program.ts. */
+/** Entry point of the `mypay` CLI (bin/mypay.js runs this file: through tsx in a clone, compiled from dist/ otherwise). Subcommands: program.ts. */
 import { buildProgram } from './program.js';
 
 try {

@@ -10,7 +10,7 @@
 import type { Command as Program } from 'commander';
 import { getBatchStatus } from '../batch/index.js';
 import { operationId } from '../store/keys.js';
-import { requestRetry } from '../workers/callbacks.js';
+import { requestRetry } from '../producers/callbacks.js';
 import { openCore } from './refunds.js';
 import { processIo, type CliIo } from './send.js';
 

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Argument, type Command as Program } from 'commander';
 import { loadEnv, loadStores, type StoreCredentials } from '../config/config.js';
 import type { Command } from '../domain/codec/index.js';
+import { redactSecrets } from '../domain/redact.js';
 import { createGatewayClient, gatewayOptionsFromEnv, isGatewayError, type GatewayFailure } from '../gateway/index.js';
 
 export const SEND_COMMANDS = {
@@ -73,20 +74,6 @@ function pickStore(stores: StoreCredentials[], wanted: string | undefined): Stor
   throw new UsageError(`several stores are configured: choose one with --store or store_uid in --data`);
 }
 
-/** The charge `key` authorises refunds (DESIGN.md §3.6): shown only on request. */
-function redactKeys(answer: Record<string, unknown>): Record<string, unknown> {
-  const rows = answer.rows;
-  if (!Array.isArray(rows)) return answer;
-  return {
-    ...answer,
-    rows: rows.map((row: unknown) =>
-      row && typeof row === 'object' && typeof (row as { key?: unknown }).key === 'string' && (row as { key: string }).key !== ''
-        ? { ...(row as object), key: '[redacted]' }
-        : row,
-    ),
-  };
-}
-
 function failureLine(err: GatewayFailure): { code: number; line: string } {
   switch (err.kind) {
     case 'rejected':
@@ -113,7 +100,8 @@ export async function runSend(name: SendName, options: SendOptions, io: CliIo = 
     const payload = { store_uid: store.store_uid, ...data };
     client = createGatewayClient(gatewayOptionsFromEnv(env));
     const { latencyMs: _latency, ...answer } = await client.send(store, SEND_COMMANDS[name], payload);
-    io.out(JSON.stringify(options.showKey ? answer : redactKeys(answer), null, 2));
+    // The charge `key` authorises refunds and reprints (with the uid): shown only on request.
+    io.out(JSON.stringify(options.showKey ? answer : redactSecrets(answer), null, 2));
     return EXIT.ok;
   } catch (err) {
     if (isGatewayError(err)) {

@@ -1,10 +1,12 @@
 /**
- * Configuration, parsed once from the environment by zod (DESIGN.md §4). Nothing else reads
- * `process.env`. Unknown `MYPAY_*` / `SIM_*` variables are rejected so a typo never silently falls
- * back to a default.
+ * Configuration, parsed once from the environment by zod: the one place that reads `process.env`,
+ * so every setting has one name, one type and one default, and a typo fails the start instead of
+ * falling back to a default (unknown `MYPAY_*` / `SIM_*` variables are rejected). The settings table
+ * of docs/OPERATIONS.md is generated from this schema (scripts/env-table.ts).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { MypayError } from '../domain/errors.js';
 
 /** The spec's public test merchant (appendix samples). Safe to commit; used only for the simulator/demo. */
 export const TEST_MERCHANT = { storeUid: '289151880002', key: 'KYTjd9ACcjGaTK6V3zWmMkyrQS08Ndcx' } as const;
@@ -34,8 +36,12 @@ export const envSchema = z.object({
     .string()
     .refine((s) => CLUSTER_URL.test(s) || (!s.startsWith('redis+cluster:') && URL.canParse(s)), 'must be a redis:// URL, or redis+cluster://host:port,host:port')
     .optional(),
-  /** Gateway endpoint; unset → the bundled simulator (demo). */
+  /** Gateway endpoint (e.g. `https://ka.mypay.tw/api/init`). Required by `--role api` and `--role worker`, and by `npm start` with `NODE_ENV=production` unless `MYPAY_MODE=demo`; unset otherwise → `npm start` runs the bundled simulator (demo). */
   MYPAY_URL: z.string().url().optional(),
+  /** `demo`: `npm start` runs the bundled simulator as the gateway even with `NODE_ENV=production` (MYPAY_URL must then be unset). Unset: the simulator runs only while `NODE_ENV` is not `production`. */
+  MYPAY_MODE: z.enum(['demo']).optional(),
+  /** `production`: a missing `MYPAY_URL` refuses to start instead of running the bundled simulator (the Docker image sets it). */
+  NODE_ENV: z.string().optional(),
   /** One merchant's 商務代號 (store_uid), with `MYPAY_STORE_KEY`; or use `MYPAY_STORES_FILE`. */
   MYPAY_STORE_UID: z.string().max(16).optional(),
   /** That merchant's 32-byte key (AES-256). A secret: never logged, never in job data. */
@@ -61,7 +67,7 @@ export const envSchema = z.object({
   /** Listen address of the HTTP server. Default 127.0.0.1 (set 0.0.0.0 in a container). */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Largest request body the HTTP API accepts, in bytes (larger → 413). Default 102 400 (100 KiB). */
-  API_BODY_LIMIT_BYTES: int(102_400),
+  API_BODY_LIMIT_BYTES: pos(102_400),
   /** `1`: Bull Board shows queues and jobs but offers no retry/remove/clean/pause. Default `0`. */
   BULL_BOARD_READ_ONLY: z.enum(['0', '1']).default('0'),
   /** `1`: `npm start` also runs the demo traffic generator (`npm run demo` sets it). Default `0`. */
@@ -88,7 +94,7 @@ export const envSchema = z.object({
   LEASE_MS: pos(30_000),
   /** Terminal offline/busy: keep retrying at the head of its line this long (ms). Default 120 000. */
   RETRY_DEADLINE_MS: pos(120_000),
-  /** Terminal reserved after a reprint's B200 (ms). Default 3 000. */
+  /** Terminal reserved after a reprint's B200 (ms); 0 hands the terminal on at once. Default 3 000. */
   PRINT_COOLDOWN_MS: int(3_000),
   /** Status follow-up: poll interval while the customer is at the terminal (ms). Default 2 000. */
   POLL_DENSE_MS: pos(2_000),
@@ -148,13 +154,33 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-export class ConfigError extends Error {
+/**
+ * A setting refused at start-up: never retryable (the same environment fails the same way). `lines`
+ * holds one line per variable at fault, each naming the variable and what to set; the process prints
+ * them one per line and exits.
+ */
+export class ConfigError extends MypayError {
   readonly code = 'CONFIG';
   readonly retryable = false;
-  constructor(message: string) {
-    super(message);
+  readonly httpStatus = 500;
+  readonly title = 'Configuration refused';
+  readonly lines: readonly string[];
+  constructor(lines: string | readonly string[]) {
+    const all = typeof lines === 'string' ? [lines] : [...lines];
+    super(all.join('\n'));
     this.name = 'ConfigError';
+    this.lines = all;
   }
+}
+
+/** zod issues → one line per variable (`NAME: message; message`), in the order the variables failed. */
+function linesPerVariable(issues: readonly z.core.$ZodIssue[], name: (path: readonly PropertyKey[]) => string = (p) => p.map(String).join('.')): string[] {
+  const byVariable = new Map<string, string[]>();
+  for (const i of issues) {
+    const key = name(i.path);
+    byVariable.set(key, [...(byVariable.get(key) ?? []), i.message]);
+  }
+  return [...byVariable].map(([key, messages]) => `${key}: ${messages.join('; ')}`);
 }
 
 const OWN_PREFIXES = ['MYPAY_', 'SIM_'];
@@ -163,12 +189,11 @@ const OWN_PREFIXES = ['MYPAY_', 'SIM_'];
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const known = new Set(Object.keys(envSchema.shape));
   const unknown = Object.keys(source).filter((k) => OWN_PREFIXES.some((p) => k.startsWith(p)) && !known.has(k));
-  if (unknown.length) throw new ConfigError(`unknown setting(s): ${unknown.join(', ')}`);
+  const lines = unknown.map((k) => `${k}: unknown setting (a typo? see docs/OPERATIONS.md › Settings)`);
   const relevant = Object.fromEntries(Object.entries(source).filter(([k, v]) => known.has(k) && v !== ''));
   const parsed = envSchema.safeParse(relevant);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  }
+  if (!parsed.success) lines.push(...linesPerVariable(parsed.error.issues));
+  if (lines.length || !parsed.success) throw new ConfigError(lines);
   return parsed.data;
 }
 
@@ -182,12 +207,12 @@ export function loadStores(env: Env): StoreCredentials[] {
       throw new ConfigError(`MYPAY_STORES_FILE: cannot read JSON (${(err as Error).message})`);
     }
     const parsed = z.array(storeSchema).min(1).safeParse(raw);
-    if (!parsed.success) throw new ConfigError(`MYPAY_STORES_FILE: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw new ConfigError(`MYPAY_STORES_FILE: ${linesPerVariable(parsed.error.issues).join('; ')}`);
     return parsed.data;
   }
   if (env.MYPAY_STORE_UID || env.MYPAY_STORE_KEY) {
     const parsed = storeSchema.safeParse({ store_uid: env.MYPAY_STORE_UID, key: env.MYPAY_STORE_KEY });
-    if (!parsed.success) throw new ConfigError(`MYPAY_STORE_UID / MYPAY_STORE_KEY: ${parsed.error.issues.map((i) => `${i.path.join('.') === 'key' ? 'MYPAY_STORE_KEY' : 'MYPAY_STORE_UID'}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw new ConfigError(linesPerVariable(parsed.error.issues, (p) => (p.join('.') === 'key' ? 'MYPAY_STORE_KEY' : 'MYPAY_STORE_UID')));
     return [parsed.data];
   }
   if (!env.MYPAY_URL) return [{ store_uid: TEST_MERCHANT.storeUid, key: TEST_MERCHANT.key }];

@@ -37,6 +37,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
+  console.error(err instanceof ConfigError ? err.lines.map((line) => `configuration error: ${line}`).join('\n') : err);
   process.exit(1);
 });

@@ -3,23 +3,26 @@
  * (`items.0.name`), so an HTTP 400, a CSV row report and a log line all say the same thing.
  */
 import type { z } from 'zod';
+import { MypayError, type ValidationIssue } from './errors.js';
 
-export interface ValidationIssue {
-  /** Dotted path of the field (`cost`, `items.0.name`); `(root)` for the value as a whole. */
-  field: string;
-  message: string;
-}
+export type { ValidationIssue } from './errors.js';
 
-/** Bad input: nothing was sent, nothing changed, retrying the same input fails the same way. */
-export class ValidationError extends Error {
-  readonly code = 'VALIDATION';
+/** Bad input: nothing was sent, nothing changed, retrying the same input fails the same way. HTTP 400. */
+export class ValidationError extends MypayError {
+  readonly code: string = 'VALIDATION';
   readonly retryable = false;
+  readonly httpStatus: number = 400;
+  readonly title: string = 'Invalid request';
   readonly issues: ValidationIssue[];
 
   constructor(issues: ValidationIssue[]) {
     super(issues.map((i) => `${i.field}: ${i.message}`).join('; ') || 'invalid value');
     this.name = 'ValidationError';
     this.issues = issues;
+  }
+
+  override fieldsAtFault(): readonly ValidationIssue[] {
+    return this.issues;
   }
 }
 

@@ -16,10 +16,14 @@
  * (`postransaction`, `posrefund`) and for reprints (a resend prints twice) whenever the outcome is
  * unknown, and `true` for the read-only `querydirect`.
  *
+ * Every class is a {@link MypayError} (src/domain/errors.ts): `httpStatus` is what an HTTP edge in
+ * front of the gateway would answer (502/503/504 for the gateway's failures, 500 for our own settings).
+ *
  * Messages carry the command, host and a short reason; never the merchant key, `encry_data` or the
  * request body.
  */
 import type { Command } from '../domain/codec/index.js';
+import { MypayError } from '../domain/errors.js';
 
 export type GatewayErrorKind = 'config' | 'not_delivered' | 'outcome_unknown' | 'rejected' | 'bad_answer';
 
@@ -27,17 +31,21 @@ export type GatewayErrorKind = 'config' | 'not_delivered' | 'outcome_unknown' | 
 const READ_ONLY: ReadonlySet<Command> = new Set<Command>(['api/querydirect']);
 export const isReadOnlyCommand = (cmd: Command): boolean => READ_ONLY.has(cmd);
 
-export abstract class GatewayError extends Error {
+export abstract class GatewayError extends MypayError {
   abstract readonly kind: GatewayErrorKind;
-  abstract readonly code: string;
-  abstract readonly retryable: boolean;
 }
 
-/** The client was built (or called) with settings it refuses: raised before any connection. */
+/**
+ * The client was built (or called) with settings it refuses: raised before any connection. Never
+ * retryable: the same call fails the same way until the settings change (the worker's policy makes
+ * the operation final, src/domain/operation/policy.ts).
+ */
 export class GatewayConfigError extends GatewayError {
   readonly kind = 'config';
   readonly code = 'GATEWAY_CONFIG';
   readonly retryable = false;
+  readonly httpStatus = 500;
+  readonly title = 'Gateway settings refused';
   constructor(message: string) {
     super(message);
     this.name = 'GatewayConfigError';
@@ -51,6 +59,8 @@ export class GatewayNotDeliveredError extends GatewayError {
   readonly kind = 'not_delivered';
   readonly code = 'GATEWAY_NOT_DELIVERED';
   readonly retryable = true;
+  readonly httpStatus = 503;
+  readonly title = 'Gateway not reached';
   constructor(readonly cmd: Command, readonly reason: NotDeliveredReason, host: string, options?: { cause?: unknown }) {
     super(`${cmd} not delivered to ${host}: ${reason}${causeCode(options?.cause)}`, options);
     this.name = 'GatewayNotDeliveredError';
@@ -64,6 +74,8 @@ export class GatewayOutcomeUnknownError extends GatewayError {
   readonly kind = 'outcome_unknown';
   readonly code = 'GATEWAY_OUTCOME_UNKNOWN';
   readonly retryable: boolean;
+  readonly httpStatus = 504;
+  readonly title = 'Gateway outcome unknown';
   constructor(
     readonly cmd: Command,
     readonly reason: OutcomeUnknownReason,
@@ -87,6 +99,8 @@ export class GatewayRejectedError extends GatewayError {
   readonly kind = 'rejected';
   readonly code = 'GATEWAY_REJECTED';
   readonly retryable: boolean;
+  readonly httpStatus = 502;
+  readonly title = 'Rejected by the gateway';
   constructor(readonly cmd: Command, readonly reason: RejectionReason, readonly gatewayMessage: string) {
     super(`${cmd} rejected (B500, ${reason}): ${gatewayMessage}`);
     this.name = 'GatewayRejectedError';
@@ -101,6 +115,8 @@ export class GatewayBadAnswerError extends GatewayError {
   readonly kind = 'bad_answer';
   readonly code = 'GATEWAY_BAD_ANSWER';
   readonly retryable: boolean;
+  readonly httpStatus = 502;
+  readonly title = 'Bad answer from the gateway';
   constructor(readonly cmd: Command, readonly reason: BadAnswerReason, host: string, readonly status: number, detail = '') {
     super(`${cmd} bad answer from ${host}: ${reason} (HTTP ${status})${detail ? `: ${detail}` : ''}`);
     this.name = 'GatewayBadAnswerError';

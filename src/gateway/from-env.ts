@@ -6,8 +6,8 @@ import { GatewayConfigError } from './errors.js';
 
 /**
  * `MYPAY_URL`, `MYPAY_ALLOWED_HOSTS`, `MYPAY_CONNECT_TIMEOUT_MS`, `MYPAY_ANSWER_TIMEOUT_MS`,
- * `MYPAY_CA_FILE`. Without `MYPAY_URL` the bundled simulator on 127.0.0.1:`SIM_PORT` is the gateway
- * (DESIGN.md §4: embedded defaults), https when `SIM_TLS=1`.
+ * `MYPAY_CA_FILE`. `MYPAY_URL` is required: no default gateway, never a simulator by accident (demo
+ * mode names its bundled simulator here itself, src/launch/simulator.ts).
  */
 export function gatewayOptionsFromEnv(env: Env): GatewayClientOptions {
   let ca: Buffer | undefined;
@@ -18,11 +18,10 @@ export function gatewayOptionsFromEnv(env: Env): GatewayClientOptions {
       throw new GatewayConfigError(`MYPAY_CA_FILE: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   }
-  const simulator = env.MYPAY_URL === undefined;
-  const url = env.MYPAY_URL ?? `${env.SIM_TLS === '1' ? 'https' : 'http'}://127.0.0.1:${env.SIM_PORT}/api/init`;
+  if (env.MYPAY_URL === undefined) throw new GatewayConfigError('MYPAY_URL is not set: set it to the gateway (e.g. https://ka.mypay.tw/api/init)');
   return {
-    url,
-    allowedHosts: simulator ? [...env.MYPAY_ALLOWED_HOSTS, '127.0.0.1'] : env.MYPAY_ALLOWED_HOSTS,
+    url: env.MYPAY_URL,
+    allowedHosts: env.MYPAY_ALLOWED_HOSTS,
     connectTimeoutMs: env.MYPAY_CONNECT_TIMEOUT_MS,
     answerTimeoutMs: env.MYPAY_ANSWER_TIMEOUT_MS,
     ...(ca ? { ca } : {}),

@@ -1,5 +1,5 @@
 /**
- * Which gateway URLs the client will talk to (DESIGN.md §3.6): the spec's two hosts plus configured
+ * Which gateway URLs the client will talk to (docs/OPERATIONS.md › 5. TLS and the gateway allow-list): the spec's two hosts plus configured
  * extras, HTTPS only, except plain HTTP to a loopback host (the local simulator). Checked at
  * construction, before any socket exists.
  */

@@ -1,7 +1,8 @@
 /**
- * Which Redis `npm start` uses (DESIGN.md §4): `REDIS_URL`; else a server already answering on
- * 127.0.0.1:6379; else a `redis-server` started here with AOF in `REDIS_DATA_DIR` (so the demo's
- * payments survive a restart, §3.4), stopped with the process.
+ * Which Redis `npm start` uses, so it runs out of the box: `REDIS_URL`; else a server already
+ * answering on 127.0.0.1:6379; else a `redis-server` started here with AOF in `REDIS_DATA_DIR` (so the
+ * demo's payments survive a restart, docs/OPERATIONS.md › 6. Redis › Persistence), stopped with the
+ * process. `--role api` and `--role worker` need `REDIS_URL`.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';

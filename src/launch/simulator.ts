@@ -1,15 +1,17 @@
 /**
- * Demo mode (`MYPAY_URL` unset): the bundled simulator runs in this process on `SIM_PORT` with the
- * `SIM_*` settings (default 10 terminals, 1.5 s per operation), and the gateway client points at it.
+ * Demo mode (`npm start` without `MYPAY_URL`, see mode.ts): the bundled simulator runs in this
+ * process on `SIM_PORT` with the `SIM_*` settings (default 10 terminals, 1.5 s per operation), and
+ * the environment handed on names it as `MYPAY_URL` (loopback allowed), so the gateway client is
+ * built exactly as for a real gateway and no code path defaults to a simulator.
  */
 import type { Logger } from 'pino';
-import type { Env, StoreCredentials } from '../config/config.js';
+import { TEST_MERCHANT, type Env, type StoreCredentials } from '../config/config.js';
 import { createSimulator, type Simulator } from '../simulator/index.js';
 import { DEFAULT_STORES } from '../simulator/stores.js';
 
 export interface BundledSimulator {
   sim: Simulator;
-  /** The environment with `SIM_PORT` (and `MYPAY_CA_FILE` with TLS) set to what the simulator got. */
+  /** The environment with `MYPAY_URL`, `SIM_PORT` (and `MYPAY_CA_FILE` with TLS) set to what the simulator got. */
   env: Env;
 }
 
@@ -37,5 +39,15 @@ export async function startBundledSimulator(env: Env, stores: StoreCredentials[]
     logger.warn({ port: env.SIM_PORT }, 'SIM_PORT is in use; the bundled simulator takes a free port');
     sim = await createSimulator({ ...options, port: 0 });
   }
-  return { sim, env: { ...env, SIM_PORT: sim.port, ...(sim.caPath ? { MYPAY_CA_FILE: sim.caPath } : {}) } };
+  // No merchant configured: the spec's test merchant, named as if configured (loadStores then reads it).
+  const merchant = env.MYPAY_STORES_FILE || env.MYPAY_STORE_UID || env.MYPAY_STORE_KEY ? {} : { MYPAY_STORE_UID: TEST_MERCHANT.storeUid, MYPAY_STORE_KEY: TEST_MERCHANT.key };
+  const env1: Env = {
+    ...env,
+    ...merchant,
+    MYPAY_URL: sim.url,
+    MYPAY_ALLOWED_HOSTS: [...env.MYPAY_ALLOWED_HOSTS, '127.0.0.1'],
+    SIM_PORT: sim.port,
+    ...(sim.caPath ? { MYPAY_CA_FILE: sim.caPath } : {}),
+  };
+  return { sim, env: env1 };
 }

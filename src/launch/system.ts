@@ -1,7 +1,8 @@
 /**
  * Starts one role of the system in this process:
  * - `all` (`npm start`): API + Bull Board + workers; finds or starts Redis; bundled simulator and
- *   generated credentials in demo mode (no `MYPAY_URL`); optional demo traffic (`DEMO=1`).
+ *   generated credentials in demo mode (no `MYPAY_URL`, and only when asked for: mode.ts); optional
+ *   demo traffic (`DEMO=1`).
  * - `api` (`npm run api`): API + Bull Board only.
  * - `worker` (`npm run worker`): workers + lease sweeper, with /healthz, /readyz and /metrics on
  *   `METRICS_PORT` (0: none).
@@ -9,7 +10,7 @@
  * simulator, the Redis server it started.
  */
 import type { Logger } from 'pino';
-import type { Env } from '../config/config.js';
+import { loadStores, type Env } from '../config/config.js';
 import { createApiApp } from '../api/app.js';
 import { BOARD_PATH } from '../api/board.js';
 import { createAppRuntime, type AppRuntime } from '../app/runtime.js';
@@ -23,10 +24,11 @@ import { resolveCredentials, type Credentials } from './credentials.js';
 import { listen, type Listening } from './listen.js';
 import { createOpsApp } from './ops-server.js';
 import { resolveRedis, type ResolvedRedis } from './redis.js';
+import { resolveDemoMode, type Role } from './mode.js';
 import { startBundledSimulator } from './simulator.js';
 import { inspectDurability, parseRequiredDurability, type DurabilityInspection, type RedisCaller } from '../store/durability.js';
 
-export type Role = 'all' | 'api' | 'worker';
+export type { Role } from './mode.js';
 
 export interface System {
   role: Role;
@@ -58,14 +60,15 @@ export async function startSystem(role: Role, env: Env, logger: Logger): Promise
 }
 
 async function start(role: Role, env0: Env, logger: Logger, closers: (() => Promise<void>)[], close: () => Promise<void>): Promise<System> {
-  const demo = env0.MYPAY_URL === undefined;
+  const demo = resolveDemoMode(role, env0);
   const credentials = role === 'worker' ? undefined : resolveCredentials(env0, demo);
   const redis = await resolveRedis(env0, logger, { mayStart: role === 'all' });
   closers.push(() => redis.stop());
   let env = env0;
   let sim: Simulator | undefined;
-  if (demo && role === 'all') {
-    const bundled = await startBundledSimulator(env0, [], logger);
+  if (demo) {
+    // The configured merchants (else the spec's test merchant) are known to the simulator too.
+    const bundled = await startBundledSimulator(env0, loadStores(env0), logger);
     sim = bundled.sim;
     env = bundled.env;
     closers.push(() => bundled.sim.close());

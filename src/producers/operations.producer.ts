@@ -7,7 +7,7 @@
  * const { operation } = await mypay.enqueueCharge({ store_uid, device_name: 'A01', order_id: '123', cost: 10, pfn: 'CREDITCARD' });
  * ```
  *
- * Idempotency (kept in our own records, DESIGN.md §3.2):
+ * Idempotency (kept in our own records, docs/CORE.md › Operations and their records):
  * - charge: store + `order_id`;
  * - refund: the caller's `refund_id` — required, so a retried call can never refund twice;
  * - reprint: the caller's `reprint_id`, or derived from the charge, kind, options and the current

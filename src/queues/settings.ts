@@ -1,4 +1,5 @@
 /** Orchestrator timing settings, with their defaults. All durations in milliseconds. */
+import { MypayError } from '../domain/errors.js';
 import { DEFAULT_POLL_SCHEDULE, DEFAULT_RETRY, type PollScheduleOptions, type RetryOptions } from '../domain/operation/schedule.js';
 
 export interface CoreSettings {
@@ -92,9 +93,12 @@ export function resolveSettings(input: SettingsInput = {}): CoreSettings {
  */
 export const CLAIM_MARGIN_MS = 1_000;
 
-export class SettingsError extends Error {
+/** Settings that would break a guarantee, one line each: a configuration error (never retryable). */
+export class SettingsError extends MypayError {
   readonly code = 'SETTINGS';
   readonly retryable = false;
+  readonly httpStatus = 500;
+  readonly title = 'Settings refused';
   constructor(readonly problems: string[]) {
     super(problems.join('\n'));
     this.name = 'SettingsError';

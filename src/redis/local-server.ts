@@ -13,7 +13,7 @@ export interface LocalRedisOptions {
   port?: number;
   /** Data directory; default: a fresh temporary directory removed on stop. */
   dir?: string;
-  /** Append-only file with fsync every second (DESIGN.md §3.4). Default false. */
+  /** Append-only file with fsync every second (docs/OPERATIONS.md › 6. Redis › Persistence). Default false. */
   appendOnly?: boolean;
   /** Extra `redis-server` arguments, e.g. `['--cluster-enabled', 'yes']`. */
   extraArgs?: string[];

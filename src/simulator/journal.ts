@@ -2,6 +2,8 @@
  * A bounded ring buffer of decoded requests and answers, oldest first. Entries keep references to
  * the decoded objects (no copying on the hot path); redaction happens when the journal is read.
  */
+import { redactSecrets } from '../domain/redact.js';
+
 export interface JournalEntry {
   seq: number;
   at: number;
@@ -26,18 +28,8 @@ export interface JournalEntry {
 /** Default journal capacity: enough for a demo or a test file, bounded for a benchmark. */
 export const DEFAULT_JOURNAL_SIZE = 10_000;
 
-const REDACTED = '[redacted]';
-
-/** Copies `value`, replacing every `key` property (the charge's 交易驗証碼) at any depth. */
-export function redactKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactKeys);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = k === 'key' && v !== '' && v != null ? REDACTED : redactKeys(v);
-    return out;
-  }
-  return value;
-}
+/** Copies `value` with every secret (the charge's 交易驗証碼 `key`, card numbers, …) redacted at any depth: the one list of src/domain/redact.ts. */
+export const redactKeys = (value: unknown): unknown => redactSecrets(value);
 
 export class Journal {
   private readonly buf: (JournalEntry | undefined)[];
@@ -56,7 +48,7 @@ export class Journal {
     this.next = (this.next + 1) % this.capacity;
   }
 
-  /** Entries oldest first, `key` fields redacted; `since` keeps only entries with a larger seq. */
+  /** Entries oldest first, secrets redacted; `since` keeps only entries with a larger seq. */
   entries(since = 0): JournalEntry[] {
     const out: JournalEntry[] = [];
     for (let i = 0; i < this.capacity; i++) {

@@ -47,7 +47,7 @@ export function keysFor(tag: string) {
     children: (chargeOpId: string) => `${p}:children:${chargeOpId}`,
     audit: (opId: string) => `${p}:audit:${opId}`,
     auditDevice: (member: string) => `${p}:audit-dev:${member}`,
-    tombstone: (store: string, orderId: string) => `${p}:tomb:${store}:${orderId}`,
+    tombstone: (store: string, orderId: string) => `${p}:tomb:${idPart(store)}:${idPart(orderId)}`,
     open: `${p}:open`,
     janitorLock: `${p}:janitor`,
     leasePrefix: `${p}:lease:`,
@@ -60,6 +60,10 @@ export type Keys = ReturnType<typeof keysFor>;
  * the same record. `:` is escaped (BullMQ job ids may not contain it).
  */
 export function operationId(kind: 'charge' | 'refund' | 'reprint_invoice' | 'reprint_signature', store: string, key: string): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/\./g, '%2E');
-  return `${kind}.${enc(store)}.${enc(key)}`;
+  return `${kind}.${idPart(store)}.${idPart(key)}`;
+}
+
+/** A caller's value as part of an id or key: percent-encoded, `.` too (no brace can start a second hash tag). */
+function idPart(s: string): string {
+  return encodeURIComponent(s).replace(/\./g, '%2E');
 }

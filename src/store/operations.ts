@@ -5,7 +5,7 @@
 import type { Redis, Cluster } from 'ioredis';
 import { isFinalState, type OperationState } from '../domain/operation/states.js';
 import { defineScripts } from './scripts.js';
-import { keysFor, terminalMember, type Keys } from './keys.js';
+import { keysFor, operationId, terminalMember, type Keys } from './keys.js';
 import { storedOperationSchema, type StoredOperation } from './record.js';
 
 export type Fields = Record<string, string | number | undefined | null>;
@@ -68,11 +68,13 @@ export interface StoreOptions {
 
 /** The result of a compare-and-set that did not apply. */
 export type Refused =
-  | { ok: false; reason: 'stale'; state: string; sends: number }
+  | { ok: false; reason: 'stale'; state: string; sends: number; claim: string }
   | { ok: false; reason: 'not_holder'; holder: string | null }
   | { ok: false; reason: 'fenced'; until: number };
 
 export interface ClaimOptions {
+  /** Unique per claim: every later step about this POST names it (lost-write detection). */
+  token: string;
   expect: OperationState[];
   now: number;
   leaseUntil: number;
@@ -88,8 +90,8 @@ export interface TransitionOptions {
   leaseUntil?: number;
   requireHolder?: boolean;
   incr?: string;
-  /** Only if the record's `sends` is still this (the change is about this POST). */
-  sends?: number;
+  /** Only if the record's claim is still this one (the change is about this claim's POST). */
+  claim?: string;
   /** Only once the claim's fence (`claim_until`, Redis' clock) has passed: taking a `sending` operation over. */
   afterFence?: boolean;
   /** Janitor index: when to look at this operation next (open states). */
@@ -146,14 +148,14 @@ export class OperationStore {
   async claim(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, o: ClaimOptions): Promise<{ ok: true; sends: number; claimUntil: number } | Refused> {
     const member = terminalMember(op.store, op.device);
     const k = this.keys;
-    const [status, a, b] = await this.redis.mypayClaim(
+    const [status, a, b, c] = await this.redis.mypayClaim(
       k.op(op.id), k.lease(member), k.leases, k.audit(op.id), k.auditDevice(member), k.open,
       op.id, o.expect.join(','), o.now, o.leaseUntil, member, o.fenceMs, o.janitorDue, JSON.stringify(o.audit.data), o.audit.summary,
-      this.deviceAuditMax, this.retentionMs,
+      this.deviceAuditMax, this.retentionMs, o.token,
       ...flat(o.fields ?? {}),
     );
     if (status === 'ok') return { ok: true, sends: Number(a), claimUntil: Number(b) };
-    return refused(status, a, b);
+    return refused(status, a, b, c);
   }
 
   /** Lease holders of many terminals in one round trip. */
@@ -190,15 +192,15 @@ export class OperationStore {
     const member = terminalMember(op.store, op.device);
     const k = this.keys;
     const final = isFinalState(to);
-    const [status, a, b] = await this.redis.mypayTransition(
+    const [status, a, b, c] = await this.redis.mypayTransition(
       k.op(op.id), k.lease(member), k.leases, k.open, k.audit(op.id),
       op.id, to, opts.expect.join(','), opts.now, opts.leaseUntil ?? 0, member, opts.requireHolder ? '1' : '0', opts.incr ?? '',
-      opts.sends === undefined ? '' : opts.sends, opts.afterFence ? '1' : '0',
+      opts.claim ?? '', opts.afterFence ? '1' : '0',
       final ? '-' : (opts.janitorDue ?? ''), final ? this.retentionMs : '',
       ...flat(opts.fields ?? {}),
     );
     if (status === 'ok') return { ok: true, counter: Number(a || 0) };
-    return refused(status, a, b);
+    return refused(status, a, b, c);
   }
 
   /** An explicit retry of a `not_received` operation: `queued` again at the end of its line (lua/requeue.lua). */
@@ -225,26 +227,26 @@ export class OperationStore {
       nextLeaseUntil: number;
       settleRefund?: 'refunded' | 'released' | 'refunded_late';
       refundUid?: string;
-      /** Only if the record's `sends` is still this. */
-      sends?: number;
+      /** Only if the record's claim is still this one. */
+      claim?: string;
       /** The final state still has a follow-up due then (not_received: its late verification). */
       janitorDue?: number;
       fields?: Fields;
     },
-  ): Promise<{ ok: true; next: string | null } | { ok: false; state: string; sends: number }> {
+  ): Promise<{ ok: true; next: string | null } | { ok: false; state: string; sends: number; claim: string }> {
     const member = terminalMember(op.store, op.device);
     const k = this.keys;
     const settles = op.kind === 'refund' && op.charge && opts.settleRefund;
     const chargeKey = settles ? k.op(op.charge!) : k.op(op.id);
-    const claimedKey = op.kind === 'refund' && op.charge ? k.claimed(op.charge) : k.op(op.id);
+    const claimedKey = op.kind === 'refund' ? k.claimed(claimedScope(op)) : k.op(op.id);
     const childrenKey = op.kind === 'charge' ? k.children(op.id) : k.op(op.id);
-    const [status, value, sends] = await this.redis.mypayFinish(
+    const [status, value, sends, claim] = await this.redis.mypayFinish(
       k.op(op.id), k.lease(member), k.leases, k.mailboxLive(member), k.mailboxBulk(member), chargeKey, claimedKey, k.audit(op.id), childrenKey, k.open,
       op.id, state ?? '', (opts.expect ?? []).join(','), opts.now, opts.nextLeaseUntil, member,
-      settles ? opts.settleRefund! : '', opts.refundUid ?? '', this.retentionMs, opts.janitorDue ?? '', opts.sends ?? '',
+      settles ? opts.settleRefund! : '', opts.refundUid ?? '', this.retentionMs, opts.janitorDue ?? '', opts.claim ?? '',
       ...flat(opts.fields ?? {}),
     );
-    if (status !== 'ok') return { ok: false, state: value ?? '', sends: Number(sends ?? 0) };
+    if (status !== 'ok') return { ok: false, state: value ?? '', sends: Number(sends ?? 0), claim: claim ?? '' };
     return { ok: true, next: value ? value : null };
   }
 
@@ -272,15 +274,32 @@ export class OperationStore {
     await this.redis.pipeline().hincrby(this.keys.op(opId), 'polls', 1).zadd(this.keys.open, janitorDue, opId).exec();
   }
 
-  /** Sets fields of an open record without a state change (only while it is in one of `expect`). */
-  async annotate(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, expect: OperationState[], now: number, fields: Fields): Promise<boolean> {
-    const res = await this.transition(op, expect[0]!, { expect, now, fields });
-    return res.ok;
+  /**
+   * Sets fields without a state change, only while the record is in `state` (lua/annotate.lua); with
+   * `janitorDue`, the operation is (kept) in the janitor's index until then.
+   */
+  async annotate(opId: string, state: OperationState, fields: Fields, janitorDue?: number): Promise<boolean> {
+    return (await this.redis.mypayAnnotate(this.keys.op(opId), this.keys.open, opId, state, janitorDue ?? '', ...flat(fields))) === 1;
   }
 
   /** Open operations the janitor should look at now (oldest due first). */
   dueOpen(now: number, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.open, '-inf', now, 'LIMIT', 0, limit);
+  }
+
+  /** The janitor's pass lock (one process at a time): true when this process holds it now. */
+  async takeJanitorLock(token: string, ms: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.janitorLock, token, 'PX', ms, 'NX')) === 'OK';
+  }
+
+  /** Releases the pass lock only if this process still holds it (a slow pass may have lost it). */
+  async releaseJanitorLock(token: string): Promise<void> {
+    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.keys.janitorLock, token);
+  }
+
+  /** Counts one follow-up the janitor re-created for this operation. */
+  async noteRedrive(opId: string): Promise<void> {
+    await this.redis.hincrby(this.keys.op(opId), 'redrives', 1);
   }
 
   async setJanitorDue(opId: string, due: number): Promise<void> {
@@ -326,8 +345,9 @@ export class OperationStore {
     return this.redis.smembers(this.keys.children(chargeId));
   }
 
-  async claimedRefundUids(chargeId: string): Promise<Set<string>> {
-    return new Set(await this.redis.smembers(this.keys.claimed(chargeId)));
+  /** Gateway refund rows already matched to our refunds of this refund's charge (ours or not). */
+  async claimedRefundUids(refund: Pick<StoredOperation, 'charge' | 'store' | 'order_id' | 'id'>): Promise<Set<string>> {
+    return new Set(await this.redis.smembers(this.keys.claimed(claimedScope(refund))));
   }
 
   /** Appends to the operation's and the terminal's audit streams. `data` must carry no secrets. */
@@ -413,10 +433,19 @@ export class OperationStore {
   }
 }
 
-function refused(status: string | undefined, a: string | undefined, b: string | undefined): Refused {
+function refused(status: string | undefined, a: string | undefined, b: string | undefined, c: string | undefined): Refused {
   if (status === 'not_holder') return { ok: false, reason: 'not_holder', holder: a ? a : null };
   if (status === 'fenced') return { ok: false, reason: 'fenced', until: Number(a) };
-  return { ok: false, reason: 'stale', state: a ?? '', sends: Number(b ?? 0) };
+  return { ok: false, reason: 'stale', state: a ?? '', sends: Number(b ?? 0), claim: c ?? '' };
+}
+
+/**
+ * Whose claimed-refund-row set a refund uses: its charge's — for a charge we did not make (or whose
+ * record expired), the id that charge would have, so two refunds of one order never share a row.
+ */
+export function claimedScope(refund: Pick<StoredOperation, 'charge' | 'store' | 'order_id' | 'id'>): string {
+  if (refund.charge) return refund.charge;
+  return refund.order_id ? operationId('charge', refund.store, refund.order_id) : refund.id;
 }
 
 function createResult(status: string, value: string | undefined): CreateResult {

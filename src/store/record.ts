@@ -46,6 +46,8 @@ export const storedOperationSchema = z.object({
   polls: optNum,
   /** Redis-clock time (ms) before which nobody may take the current claim over. */
   claim_until: optNum,
+  /** The current claim's token: every step about its POST names it (lost-write detection). */
+  claim: z.string().optional(),
   /** Why a person must look (needs_review), or why a settled outcome is flagged (a late row). */
   review: z.string().optional(),
   /** Refund rows (uids, JSON array) the charge had just before this refund's POST: only a new row can be ours. */

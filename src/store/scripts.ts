@@ -12,6 +12,7 @@ export const SCRIPTS = {
   mypayRenew: { numberOfKeys: 3, lua: lua('renew') },
   mypaySweep: { numberOfKeys: 1, lua: lua('sweep') },
   mypayRequeue: { numberOfKeys: 7, lua: lua('requeue') },
+  mypayAnnotate: { numberOfKeys: 2, lua: lua('annotate') },
 } as const;
 
 type Args = (string | number)[];
@@ -20,6 +21,7 @@ export interface ScriptCommands {
   mypayClaim(...args: Args): Promise<string[]>;
   mypayRenew(...args: Args): Promise<number>;
   mypayRequeue(...args: Args): Promise<string[]>;
+  mypayAnnotate(...args: Args): Promise<number>;
   mypayTransition(...args: Args): Promise<string[]>;
   mypayFinish(...args: Args): Promise<string[]>;
   mypaySweep(...args: Args): Promise<string[]>;
@@ -31,6 +33,7 @@ declare module 'ioredis' {
     mypayClaim(...args: Args): Result<string[], Context>;
     mypayRenew(...args: Args): Result<number, Context>;
     mypayRequeue(...args: Args): Result<string[], Context>;
+    mypayAnnotate(...args: Args): Result<number, Context>;
     mypayTransition(...args: Args): Result<string[], Context>;
     mypayFinish(...args: Args): Result<string[], Context>;
     mypaySweep(...args: Args): Result<string[], Context>;

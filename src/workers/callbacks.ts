@@ -1,52 +1,5 @@
 /**
- * Gateway callbacks (回報) are hints, never truth: a callback only makes the operation's status
- * query run now. It never changes a state by itself (a forged or stale callback can do no harm).
+ * Moved to src/producers/callbacks.ts (callback hints, recheck and retry requests are made by callers
+ * and carried out by the status worker); re-exported here for existing imports.
  */
-import { operationId } from '../store/keys.js';
-import type { Core } from '../queues/core.js';
-import type { StoredOperation } from '../store/record.js';
-
-export type CallbackHintResult = 'queried' | 'unknown_order' | 'not_followed_up';
-
-export async function handleCallbackHint(core: Core, hint: { store_uid: string; order_id: string }): Promise<CallbackHintResult> {
-  const charge = await core.store.get(operationId('charge', hint.store_uid, hint.order_id));
-  if (!charge) return 'unknown_order';
-  // The callback may be about the charge or about one of its refunds: query every one still open.
-  const related = [charge, ...(await core.store.getMany(await core.store.children(charge.id)))];
-  const open = related.filter((op): op is StoredOperation => op !== null && RECHECKABLE.has(op.state) && (op.kind === 'charge' || op.kind === 'refund'));
-  for (const op of open) await core.ensureStatusJob(op, 0, true);
-  return open.length ? 'queried' : 'not_followed_up';
-}
-
-/**
- * States a status query may still settle: those being followed up, and `unresolved` (the gateway
- * may report late, e.g. after A0001 「會主動再次回傳交易結果」). An `unresolved` operation gets one query:
- * a final answer settles it, anything else leaves it as it is.
- */
-const RECHECKABLE = new Set(['accepted', 'unknown', 'pending', 'unresolved', 'not_received']);
-
-/** Runs the status query of one charge or refund now (API `POST /v1/operations/{id}/recheck`). */
-export async function recheckOperation(core: Core, op: StoredOperation): Promise<CallbackHintResult> {
-  if (!RECHECKABLE.has(op.state) || (op.kind !== 'charge' && op.kind !== 'refund')) return 'not_followed_up';
-  await core.ensureStatusJob(op, 0, true);
-  return 'queried';
-}
-
-export type RetryRequest = { ok: true } | { ok: false; state: string; why: string };
-
-/**
- * `POST /v1/operations/{id}/retry`: starting a `not_received` charge or refund again is an explicit
- * act. The status worker first queries the gateway once more: a row found there settles the operation
- * (flagged as a late row) and nothing is sent; only when there is still no trace is it sent again, as
- * a new attempt at the end of its terminal's line.
- */
-export async function requestRetry(core: Core, op: StoredOperation): Promise<RetryRequest> {
-  if (op.kind !== 'charge' && op.kind !== 'refund') return { ok: false, state: op.state, why: 'only charges and refunds can be retried' };
-  if (op.state !== 'not_received') return { ok: false, state: op.state, why: `only a not_received operation can be retried (this one is ${op.state})` };
-  if (!(await core.store.annotate(op, ['not_received'], core.now(), { retry_requested: core.now() }))) {
-    const now = await core.store.get(op.id);
-    return { ok: false, state: now?.state ?? 'missing', why: 'the operation moved on meanwhile' };
-  }
-  await core.ensureStatusJob(op, 0, true);
-  return { ok: true };
-}
+export * from '../producers/callbacks.js';

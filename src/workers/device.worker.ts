@@ -14,9 +14,10 @@
  * or not at all, and nothing that can wait on Redis stands between the two; nobody takes a `sending`
  * operation over before its fence (`claimFenceMs` after the claim, Redis' clock) has passed.
  */
+import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { chargeSnapshot, type QueryRowLike } from '../domain/operation/outcome.js';
+import { chargeSnapshot, interpretChargeQuery, interpretRefundQuery, type QueryRowLike } from '../domain/operation/outcome.js';
 import { decideAfterPostFailure, judgeStaleAnswer, type PostFailure } from '../domain/operation/policy.js';
 import { assertTransition, isFinalState, type OperationState } from '../domain/operation/states.js';
 import { isGatewayError, type GatewayFailure } from '../gateway/errors.js';
@@ -43,7 +44,8 @@ export function createDeviceProcessor(ctx: WorkerContext) {
   const due = (afterMs: number) => core.now() + afterMs + settings.janitorGraceMs;
 
   async function sleep(job: Job, token: string | undefined, ms: number): Promise<never> {
-    await job.moveToDelayed(core.now() + ms, token);
+    // BullMQ promotes delayed jobs by the fetching process's own clock: schedule on it, not on Redis'.
+    await job.moveToDelayed(Date.now() + ms, token);
     throw new DelayedError();
   }
 
@@ -57,7 +59,12 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     const log = ctx.logger.child({ queue: 'device', jobId: job.id, store: op.store, device: op.device, orderId: op.order_id, opId });
 
     if (isFinalState(op.state)) {
-      // End of a reprint's print cool-down (or a late duplicate): hand the terminal on.
+      // End of a reprint's print cool-down (or a late duplicate): hand the terminal on — but not
+      // before the cool-down has passed on Redis' clock: a worker whose own clock runs ahead may
+      // release the delayed job early.
+      const printing = (op.kind === 'reprint_invoice' || op.kind === 'reprint_signature') && op.finished !== undefined
+        ? op.finished + settings.printCooldownMs - core.now() : 0;
+      if (printing > 0 && (await core.store.leaseHolder(op.store, op.device)) === op.id) return sleep(job, token, printing);
       await releaseTerminal(ctx, op);
       return op.state;
     }
@@ -99,7 +106,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     const now = core.now();
     const why = 'worker stopped during the POST: outcome unknown';
     const moved = await core.store.transition(op, to, {
-      expect: ['sending'], now, sends: op.sends ?? 0, afterFence: true, janitorDue: due(settings.poll.denseIntervalMs),
+      expect: ['sending'], now, claim: op.claim, afterFence: true, janitorDue: due(settings.poll.denseIntervalMs),
       incr: reprint ? undefined : 'unknown_posts',
       fields: { msg: reprint ? "reprint outcome unknown (worker stopped during the POST); check the terminal's printer" : why, unknown_at: now, finished: reprint ? now : undefined },
       leaseUntil: reprint ? now + settings.printCooldownMs + settings.leaseMs : undefined,
@@ -142,18 +149,23 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     }
     const deadline = op.deadline ?? core.now() + settings.retryDeadlineMs;
 
+    // An earlier attempt's POST may have acted (an explicit retry after not_received): the gateway
+    // must still show no trace of it right before we send again, or it is settled by query instead.
+    const earlier = (op.unknown_posts ?? 0) > 0;
     // Refunds: the charge as the gateway shows it, just before our POST — its refund rows (only a row
     // that did not exist yet can be ours) and its refundable balance (also for charges we did not make).
-    let seen: string | undefined;
-    if (op.kind === 'refund') {
-      const snap = await refundSnapshot(op, merchantKey);
-      if (snap.type === 'retry') return notSent(job, token, op, deadline, { kind: 'not_delivered', message: `pre-refund query failed: ${snap.message}` });
+    let seen: string | undefined = op.seen_refunds;
+    if (op.kind === 'refund' || earlier) {
+      const snap = await preSendCheck(op, merchantKey, earlier);
+      if (snap.type === 'retry') return notSent(job, token, op, deadline, { kind: 'not_delivered', message: `pre-send query failed: ${snap.message}` });
+      if (snap.type === 'earlier') return earlierAttemptLanded(op, snap.message, log);
       if (snap.type === 'refuse') {
         await finishOperation(ctx, op, 'rejected', { msg: snap.message });
         log.warn({ why: snap.message }, 'refund refused before sending');
         return 'rejected';
       }
-      seen = JSON.stringify(snap.uids);
+      // The first snapshot stays: a retry's rows and a late row of the first attempt are both "new" then.
+      seen ??= snap.uids ? JSON.stringify(snap.uids) : undefined;
     }
 
     const payload = requestPayload(op);
@@ -161,8 +173,9 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     const now = core.now();
     // ── The fenced claim. From here to the POST's first byte: no await on Redis, no log write. ──
     const claimSentAt = performance.now();
+    const claimToken = randomUUID();
     const claim = await core.store.claim(op, {
-      expect: ['queued', 'retry_wait'], now, fenceMs: settings.claimFenceMs,
+      token: claimToken, expect: ['queued', 'retry_wait'], now, fenceMs: settings.claimFenceMs,
       leaseUntil: now + settings.claimBudgetMs + settings.answerTimeoutMs + settings.leaseMs,
       janitorDue: due(settings.claimFenceMs + settings.answerTimeoutMs),
       audit: { data: { cmd, payload: auditPayload(op) }, summary: `POST ${cmd}` },
@@ -175,7 +188,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       return state;
     }
     const elapsed = performance.now() - claimSentAt;
-    const sending: StoredOperation = { ...op, state: 'sending', sent: now, deadline, sends: claim.sends, seen_refunds: seen };
+    const sending: StoredOperation = { ...op, state: 'sending', sent: now, deadline, sends: claim.sends, claim: claimToken, seen_refunds: seen };
     if (elapsed >= settings.claimBudgetMs) return abandonClaim(job, token, sending, elapsed, log);
     let answer;
     try {
@@ -189,7 +202,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     const msg = answer.msg ?? '';
     if (op.kind === 'charge' || op.kind === 'refund') {
       const moved = await core.store.transition(sending, 'accepted', {
-        expect: ['sending'], sends: claim.sends, now: at, janitorDue: due(settings.poll.denseIntervalMs),
+        expect: ['sending'], claim: claimToken, now: at, janitorDue: due(settings.poll.denseIntervalMs),
         fields: { accepted: at, msg },
       });
       await recordAnswer(job, sending, { code: 'B200', msg, latencyMs: answer.latencyMs }, moved.ok ? undefined : moved);
@@ -205,7 +218,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
   /** The audit entry, the terminal's last answer and the job log for one answer (or failure). */
   async function recordAnswer(job: Job, op: StoredOperation, data: Record<string, unknown>, stale?: Refused): Promise<void> {
     const code = String(data.code ?? data.error ?? '');
-    const staleNote = stale ? { stale: stale.reason === 'stale' ? { state: stale.state, sends: stale.sends } : stale } : {};
+    const staleNote = stale ? { stale: stale.reason === 'stale' ? { state: stale.state, sends: stale.sends, claim: stale.claim } : stale } : {};
     // Logged after the fact: nothing may wait on Redis between the claim and the POST.
     await job.log(`POST ${COMMAND_OF[op.kind]} to terminal ${op.device} (attempt ${op.sends ?? 1})`);
     await Promise.all([
@@ -222,12 +235,12 @@ export function createDeviceProcessor(ctx: WorkerContext) {
   async function staleAnswer(op: StoredOperation, refused: Refused, what: string, log: Logger): Promise<string> {
     if (refused.reason !== 'stale') return refused.reason;
     const current = refused.state as OperationState | 'missing';
-    const verdict = judgeStaleAnswer({ state: current, sends: refused.sends }, op.sends ?? 0);
+    const verdict = judgeStaleAnswer({ state: current, claim: refused.claim }, op.claim ?? '');
     if (verdict === 'taken_over') {
       log.info({ state: current, what }, 'answer for an operation another worker took over: recorded, the follow-up settles it');
       return current;
     }
-    const detail = `lost writes: ${what} for POST ${op.sends ?? 0}, but the record is ${current} with ${refused.sends} POST(s) counted`;
+    const detail = `lost writes: ${what} for POST ${op.sends ?? 0} (claim ${op.claim ?? '-'}), but the record is ${current} with ${refused.sends} POST(s) counted and claim ${refused.claim || '-'}`;
     log.error({ state: current, sends: refused.sends, mine: op.sends, what }, 'record went backwards: operation moved to review, nothing more is sent');
     ctx.onEvent?.({ type: 'lost_writes', op, detail });
     if (current === 'missing' || isFinalState(current)) {
@@ -265,15 +278,15 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     return act(job, token, op, decideAfterPostFailure(postContext(op, op.deadline ?? core.now()), toPostFailure(err)), log);
   }
 
-  /** Carries a {@link decideAfterPostFailure} decision out, each step only for this POST (`sends`). */
+  /** Carries a {@link decideAfterPostFailure} decision out, each step only for this claim's POST. */
   async function act(job: Job, token: string | undefined, op: StoredOperation, d: ReturnType<typeof decideAfterPostFailure>, log: Logger): Promise<string> {
     const now = core.now();
-    const sends = op.state === 'sending' ? op.sends : undefined;
+    const claim = op.state === 'sending' ? op.claim : undefined;
     switch (d.type) {
       case 'retry': {
         assertTransition(op.state, 'retry_wait');
         const moved = await core.store.transition(op, 'retry_wait', {
-          expect: [op.state], sends, now, fields: { msg: d.message, deadline: op.deadline ?? now + settings.retryDeadlineMs },
+          expect: [op.state], claim, now, fields: { msg: d.message, deadline: op.deadline ?? now + settings.retryDeadlineMs },
           leaseUntil: now + d.delayMs + settings.leaseMs, janitorDue: due(d.delayMs),
         });
         if (!moved.ok) return staleAnswer(op, moved, 'a retryable failure', log);
@@ -281,10 +294,10 @@ export function createDeviceProcessor(ctx: WorkerContext) {
         return sleep(job, token, d.delayMs);
       }
       case 'final': {
-        const res = await finishOperation(ctx, op, d.state, { msg: d.message }, { sends });
-        if (res === false && sends !== undefined) {
+        const res = await finishOperation(ctx, op, d.state, { msg: d.message }, { claim });
+        if (res === false && claim !== undefined) {
           const current = await core.store.get(op.id);
-          if (current) return staleAnswer(op, { ok: false, reason: 'stale', state: current.state, sends: current.sends ?? 0 }, `a ${d.state} answer`, log);
+          if (current) return staleAnswer(op, { ok: false, reason: 'stale', state: current.state, sends: current.sends ?? 0, claim: current.claim ?? '' }, `a ${d.state} answer`, log);
         }
         if (d.state === 'failed') log.warn({ why: d.message }, 'operation failed: not sent');
         return d.state;
@@ -293,7 +306,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
         return printed(job, token, op, 'unresolved', `reprint outcome unknown (${d.message}); check the terminal's printer`, log);
       case 'unknown': {
         const moved = await core.store.transition(op, 'unknown', {
-          expect: ['sending'], sends, now, incr: 'unknown_posts', janitorDue: due(settings.poll.denseIntervalMs),
+          expect: [op.state], claim, now, incr: op.state === 'sending' ? 'unknown_posts' : undefined, janitorDue: due(settings.poll.denseIntervalMs),
           fields: { msg: d.message, unknown_at: now },
         });
         if (!moved.ok) return staleAnswer(op, moved, 'an outcome-unknown failure', log);
@@ -310,7 +323,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     const now = core.now();
     assertTransition(op.state, state);
     const moved = await core.store.transition(op, state, {
-      expect: ['sending'], sends: op.sends, now, fields: { msg, finished: now },
+      expect: ['sending'], claim: op.claim, now, fields: { msg, finished: now },
       leaseUntil: now + settings.printCooldownMs + settings.leaseMs,
     });
     if (!moved.ok) return staleAnswer(op, moved, `a reprint answer (${state})`, log);
@@ -320,27 +333,59 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     return sleep(job, token, settings.printCooldownMs);
   }
 
-  type Snapshot = { type: 'ok'; uids: string[] } | { type: 'retry'; message: string } | { type: 'refuse'; message: string };
+  type Check = { type: 'ok'; uids?: string[] } | { type: 'retry'; message: string } | { type: 'refuse'; message: string } | { type: 'earlier'; message: string };
 
-  /** One `querydirect` of the refund's charge before the refund POST (a read: safe to repeat). */
-  async function refundSnapshot(op: StoredOperation, key: string): Promise<Snapshot> {
-    const orderCost = op.order_cost ?? (op.charge ? (await core.store.get(op.charge))?.cost : undefined);
-    if (!op.order_id || orderCost === undefined) return { type: 'refuse', message: 'the charge of this refund is unknown (order_id and its amount are needed to verify it at the gateway)' };
+  /**
+   * One `querydirect` of the order before the POST (a read: safe to repeat). For a refund: the
+   * charge's refund rows and refundable balance. For any operation with an earlier outcome-unknown
+   * POST: whether that POST shows at the gateway after all (then it must not be sent again).
+   */
+  async function preSendCheck(op: StoredOperation, key: string, earlier: boolean): Promise<Check> {
+    const orderCost = op.kind === 'refund' ? (op.order_cost ?? (op.charge ? (await core.store.get(op.charge))?.cost : undefined)) : op.cost;
+    if (!op.order_id || orderCost === undefined) {
+      return op.kind === 'refund' ? { type: 'refuse', message: 'the charge of this refund is unknown (order_id and its amount are needed to verify it at the gateway)' } : { type: 'ok' };
+    }
     let rows: QueryRowLike[];
     try {
       const answer = await ctx.gateway.send({ store_uid: op.store, key }, 'api/querydirect', { store_uid: op.store, order_id: op.order_id, cost: String(orderCost) });
       rows = (answer.rows ?? []) as QueryRowLike[];
-      await core.store.audit(op, 'query', { before: 'refund', answer: redactAnswer({ code: answer.code, msg: answer.msg, rows }), latencyMs: answer.latencyMs }, 'query before the refund');
+      await core.store.audit(op, 'query', { before: op.kind, answer: redactAnswer({ code: answer.code, msg: answer.msg, rows }), latencyMs: answer.latencyMs }, `query before the ${op.kind}`);
     } catch (err) {
       if (!isGatewayError(err)) throw err;
       return { type: 'retry', message: err.message };
     }
+    if (earlier) {
+      const firstSent = op.first_sent ?? op.sent;
+      const notBefore = firstSent === undefined ? undefined : firstSent - settings.clockToleranceMs;
+      const prior = op.kind === 'charge'
+        ? interpretChargeQuery(rows, op.order_id, { cost: op.cost ?? 0, notBefore })
+        : interpretRefundQuery(rows, op.order_id, {
+            cost: op.cost ?? 0, notBefore, seen: op.seen_refunds ? new Set(JSON.parse(op.seen_refunds) as string[]) : undefined, claimed: await core.store.claimedRefundUids(op),
+          });
+      if (prior.type === 'final' || prior.type === 'pending' || prior.type === 'ambiguous' || (op.kind === 'charge' && prior.type === 'foreign')) {
+        return { type: 'earlier', message: `an earlier attempt's POST shows at the gateway after all (${prior.type}${'prc' in prior ? ` prc ${prior.prc}` : ''}): not sent again` };
+      }
+    }
+    if (op.kind !== 'refund') return { type: 'ok' };
     const snap = chargeSnapshot(rows, op.order_id, orderCost);
     if (!snap.found) return { type: 'refuse', message: `the gateway shows no charge ${op.order_id} of NT$${orderCost} to refund` };
     if ((op.cost ?? 0) > snap.refundable) {
       return { type: 'refuse', message: `refund of NT$${op.cost} exceeds the refundable balance at the gateway (NT$${snap.refundable}; charge prc ${snap.prc}, refunded NT$${snap.refunded})` };
     }
     return { type: 'ok', uids: snap.refundUids };
+  }
+
+  /** A new attempt finds the earlier one at the gateway: no POST; the follow-up settles it, flagged. */
+  async function earlierAttemptLanded(op: StoredOperation, message: string, log: Logger): Promise<string> {
+    const now = core.now();
+    const moved = await core.store.transition(op, 'unknown', {
+      expect: [op.state], now, janitorDue: due(settings.poll.denseIntervalMs),
+      fields: { msg: message, unknown_at: now, review: `late row: ${message}` },
+    });
+    if (!moved.ok) return moved.reason === 'stale' ? moved.state : moved.reason;
+    log.error({ why: message }, 'an earlier POST of this operation landed late: settled by query, flagged for review');
+    await core.ensureStatusJob({ ...op, state: 'unknown' }, 0);
+    return 'unknown';
   }
 
   /**

@@ -7,8 +7,8 @@ import type { WorkerContext } from './context.js';
 
 export interface FinishExtra {
   refundUid?: string;
-  /** Only for this POST: the record's `sends` must still be this. */
-  sends?: number;
+  /** Only for this claim's POST: the record's claim must still be this one. */
+  claim?: string;
   /** A final state that still has a follow-up (not_received: its late verification) due then. */
   janitorDue?: number;
 }
@@ -19,7 +19,8 @@ export interface FinishExtra {
  * verification released it, a late success counts as refunded without a reservation to consume.
  */
 export function refundSettlement(op: Pick<StoredOperation, 'kind' | 'state' | 'reverified'>, to: OperationState): 'refunded' | 'released' | 'refunded_late' | undefined {
-  if (op.kind !== 'refund' || to === 'unresolved' || to === 'not_received') return undefined;
+  // needs_review keeps it too: the money may have moved (ambiguous rows, lost writes); a person settles it.
+  if (op.kind !== 'refund' || to === 'unresolved' || to === 'not_received' || to === 'needs_review') return undefined;
   const released = op.state === 'not_received' && op.reverified !== undefined;
   if (to === 'refunded') return released ? 'refunded_late' : 'refunded';
   return released ? undefined : 'released';
@@ -35,7 +36,7 @@ export async function finishOperation(ctx: WorkerContext, op: StoredOperation, s
   const now = core.now();
   const res = await core.store.finish(op, state, {
     expect: [op.state], now, nextLeaseUntil: now + core.settings.leaseMs, settleRefund: refundSettlement(op, state), refundUid: extra.refundUid,
-    sends: extra.sends, janitorDue: extra.janitorDue,
+    claim: extra.claim, janitorDue: extra.janitorDue,
     fields: { ...fields, refund_uid: extra.refundUid },
   });
   if (!res.ok) return false;

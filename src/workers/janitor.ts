@@ -31,7 +31,7 @@ export async function janitorOnce(ctx: WorkerContext): Promise<JanitorPass> {
   const pass: JanitorPass = { checked: 0, redriven: 0, reviewed: 0, ran: false };
   const token = `${process.pid}.${Math.random().toString(36).slice(2)}`;
   const lockMs = Math.max(settings.janitorIntervalMs, 10_000);
-  if ((await core.redis.set(store.keys.janitorLock, token, 'PX', lockMs, 'NX')) !== 'OK') return pass;
+  if (!(await store.takeJanitorLock(token, lockMs))) return pass;
   pass.ran = true;
   try {
     const now = core.now();
@@ -48,7 +48,7 @@ export async function janitorOnce(ctx: WorkerContext): Promise<JanitorPass> {
     }
   } finally {
     // Release only our own lock (a slow pass may have lost it to another process).
-    await core.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, store.keys.janitorLock, token).catch(() => undefined);
+    await store.releaseJanitorLock(token).catch(() => undefined);
   }
   for (const action of ['checked', 'redriven', 'reviewed'] as const) if (pass[action]) ctx.onEvent?.({ type: 'janitor', action, count: pass[action] });
   if (pass.redriven || pass.reviewed) ctx.logger.warn(pass, 'janitor pass: follow-ups re-created or operations sent to review');
@@ -75,6 +75,12 @@ async function look(ctx: WorkerContext, id: string): Promise<'ok' | 'redriven' |
     await store.dropOpen(id);
     return 'dropped';
   }
+  if (op.state === 'not_received' && op.retry_requested) {
+    // An explicit retry waits for its fresh query: make sure it runs now, whatever its job is doing.
+    await core.ensureStatusJob(op, 0, true);
+    await store.setJanitorDue(id, core.now() + settings.janitorGraceMs);
+    return 'ok';
+  }
   if (await followUpAlive(ctx, op)) {
     await store.setJanitorDue(id, core.now() + settings.janitorRecheckMs);
     return 'ok';
@@ -84,7 +90,7 @@ async function look(ctx: WorkerContext, id: string): Promise<'ok' | 'redriven' |
     await finishOperation(ctx, op, 'needs_review', { review: why, msg: why });
     return 'reviewed';
   }
-  await store.redis.hincrby(store.keys.op(id), 'redrives', 1);
+  await store.noteRedrive(id);
   await store.audit(op, 'janitor', { state: op.state, redrive: (op.redrives ?? 0) + 1 }, 'follow-up re-created by the janitor');
   if (op.state === 'queued' || op.state === 'retry_wait' || op.state === 'sending') await core.dispatch(op);
   else if (op.state === 'not_received') await core.ensureStatusJob(op, Math.max(0, (op.unknown_at ?? op.created) + settings.poll.maxAgeMs - core.now()));

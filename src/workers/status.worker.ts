@@ -37,7 +37,8 @@ export function createStatusProcessor(ctx: WorkerContext) {
     const { opId, notBefore } = operationJobSchema.parse(job.data);
     const next = await followUp(job, opId, (notBefore ?? 0) - core.now());
     if (typeof next === 'string') return next;
-    await job.moveToDelayed(core.now() + next, token);
+    // BullMQ promotes delayed jobs by the fetching process's own clock: schedule on it, not on Redis'.
+    await job.moveToDelayed(Date.now() + next, token);
     throw new DelayedError();
   };
 }
@@ -96,7 +97,7 @@ export function createFollowUp(ctx: WorkerContext) {
     const notBefore = firstSent === undefined ? undefined : firstSent - settings.clockToleranceMs;
     if (op.kind === 'charge') return interpretChargeQuery(rows, op.order_id!, { cost: op.cost ?? 0, notBefore });
     const seen = op.seen_refunds ? new Set(JSON.parse(op.seen_refunds) as string[]) : undefined;
-    const claimed = await core.store.claimedRefundUids(op.charge ?? op.id);
+    const claimed = await core.store.claimedRefundUids(op);
     // A row this refund itself claimed earlier (a late verification, a recheck) is still its own.
     if (op.refund_uid) claimed.delete(op.refund_uid);
     return interpretRefundQuery(rows, op.order_id!, { cost: op.cost ?? 0, notBefore, seen, claimed });
@@ -105,13 +106,20 @@ export function createFollowUp(ctx: WorkerContext) {
   /** A final or ambiguous answer settles the operation (from whatever follow-up state it is in). */
   async function settle(op: StoredOperation, outcome: Outcome, review?: string): Promise<string | null> {
     if (outcome.type === 'final') {
-      const done = await finishOperation(ctx, op, outcome.state, { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message, review }, { refundUid: outcome.refundUid });
+      const done = await finishOperation(ctx, op, outcome.state, { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message, review }, { refundUid: outcome.refundUid, claim: op.claim });
       if (done && op.kind === 'charge' && outcome.uid) await core.store.indexUid(op.store, outcome.uid, op.id);
+      if (!done) {
+        // Another actor moved it on — or the refund row was claimed by another refund of ours
+        // meanwhile (then it is not this one's): look again.
+        const current = await core.store.get(op.id);
+        if (current && !isFinalState(current.state)) return null;
+        return current?.state ?? 'missing';
+      }
       return outcome.state;
     }
     if (outcome.type === 'ambiguous') {
       const why = `${outcome.message}: ${outcome.candidates.join(', ')} — the gateway rows are in the audit trail; a person decides which is ours`;
-      await finishOperation(ctx, op, 'needs_review', { review: why, msg: why });
+      await finishOperation(ctx, op, 'needs_review', { review: why, msg: why }, { claim: op.claim });
       ctx.logger.warn({ opId: op.id, candidates: outcome.candidates }, 'ambiguous gateway rows: needs review');
       return 'needs_review';
     }
@@ -158,7 +166,7 @@ export function createFollowUp(ctx: WorkerContext) {
     if (outcome?.type === 'pending') {
       assertTransition(op.state, 'pending');
       await core.store.transition(op, 'pending', {
-        expect: [op.state], now, janitorDue: due(delay ?? 0),
+        expect: [op.state], claim: op.claim, now, janitorDue: due(delay ?? 0),
         fields: { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message, unknown_prc: outcome.unknownPrc ? outcome.prc : undefined },
       });
       current = { ...op, state: 'pending' };
@@ -171,12 +179,12 @@ export function createFollowUp(ctx: WorkerContext) {
     if (asked && (outcome?.type === 'not_found' || outcome?.type === 'foreign') && op.state === 'unknown' && asked.at - (op.unknown_at ?? op.sent ?? op.created) >= poll.terminalWindowMs) {
       if (outcome.type === 'foreign') {
         const why = `no trace of our POST a terminal window after its outcome became unknown, and the gateway holds another order under this order_id (${outcome.message})`;
-        await finishOperation(ctx, op, 'needs_review', { review: why, msg: why });
+        await finishOperation(ctx, op, 'needs_review', { review: why, msg: why }, { claim: op.claim });
         return 'needs_review';
       }
       const verifyAt = (op.unknown_at ?? op.sent ?? op.created) + poll.maxAgeMs;
       const msg = `not received: no trace at the gateway a terminal window after the outcome became unknown; verified again at ${new Date(verifyAt).toISOString()}`;
-      const done = await finishOperation(ctx, op, 'not_received', { msg }, { janitorDue: verifyAt + settings.janitorGraceMs });
+      const done = await finishOperation(ctx, op, 'not_received', { msg }, { janitorDue: verifyAt + settings.janitorGraceMs, claim: op.claim });
       if (!done) return 'stale';
       log.warn('operation not received by the gateway: nothing moved; retry is an explicit act');
       return Math.max(1, verifyAt - core.now());
@@ -192,7 +200,7 @@ export function createFollowUp(ctx: WorkerContext) {
     }
 
     if (delay === null) {
-      await finishOperation(ctx, current, 'unresolved', { msg: `no final answer after ${Math.round(age / 60_000)} min: manual review` });
+      await finishOperation(ctx, current, 'unresolved', { msg: `no final answer after ${Math.round(age / 60_000)} min: manual review` }, { claim: op.claim });
       log.warn('operation unresolved: manual review');
       return 'unresolved';
     }
@@ -217,14 +225,15 @@ export function createFollowUp(ctx: WorkerContext) {
     if (op.reverified !== undefined && !op.retry_requested) return op.state;
     const asked = await ask(op, { verification: op.retry_requested ? 'before retry' : 'not_received' });
     const verifyAt = (op.unknown_at ?? op.sent ?? op.created) + poll.maxAgeMs;
-    if (!asked) return Math.max(1, Math.min(verifyAt - core.now(), settings.retry.maxMs));
+    // The gateway could not be asked: again after the retry backoff (never a hot loop past the horizon).
+    if (!asked) return Math.max(settings.retry.maxMs, Math.min(verifyAt - core.now(), poll.reconcileMaxIntervalMs));
     const { outcome } = asked;
     if (outcome.type === 'final' || outcome.type === 'pending' || outcome.type === 'ambiguous') {
       const review = `late row: the gateway shows this operation after it was reported not_received (${describe(outcome)})`;
       ctx.logger.error({ opId: op.id, outcome: describe(outcome) }, 'a not_received operation appeared at the gateway late: flagged for review');
       if (outcome.type === 'pending') {
         await core.store.transition(op, 'pending', {
-          expect: ['not_received'], now: core.now(), janitorDue: due(poll.denseIntervalMs),
+          expect: ['not_received'], claim: op.claim, now: core.now(), janitorDue: due(poll.denseIntervalMs),
           fields: { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message, review, retry_requested: '' },
         });
         return poll.denseIntervalMs;
@@ -232,10 +241,15 @@ export function createFollowUp(ctx: WorkerContext) {
       return (await settle(op, outcome, review)) ?? op.state;
     }
     if (op.retry_requested) return retryNow(op);
-    if (asked.at < verifyAt) return Math.max(1, verifyAt - core.now());
+    if (asked.at < verifyAt) {
+      // A retry asked for while this query ran would otherwise wait for the horizon.
+      const fresh = await core.store.get(op.id);
+      if (fresh?.state === 'not_received' && fresh.retry_requested) return retryNow(fresh);
+      return Math.max(1, verifyAt - core.now());
+    }
     const now = core.now();
     await core.store.finish(op, 'not_received', {
-      expect: ['not_received'], now, nextLeaseUntil: now + settings.leaseMs,
+      expect: ['not_received'], claim: op.claim, now, nextLeaseUntil: now + settings.leaseMs,
       settleRefund: op.kind === 'refund' && op.reverified === undefined ? 'released' : undefined,
       fields: { reverified: now, msg: `${op.msg ?? 'not received'}; verified again at the horizon: still no trace` },
     });
@@ -245,7 +259,7 @@ export function createFollowUp(ctx: WorkerContext) {
   /** The explicit retry, after a fresh query found nothing: a new attempt at the end of the line. */
   async function retryNow(op: StoredOperation): Promise<string> {
     if (op.kind === 'refund' && op.reverified !== undefined) {
-      await core.store.annotate(op, ['not_received'], core.now(), { retry_requested: '', msg: 'retry refused: the refund was closed at its verification (its reservation released); enqueue a new refund' });
+      await core.store.annotate(op.id, 'not_received', { retry_requested: '', msg: 'retry refused: the refund was closed at its verification (its reservation released); enqueue a new refund' });
       return op.state;
     }
     const now = core.now();

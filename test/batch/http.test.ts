@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derivedRefundId, startBatchTracker, type BatchTracker } from '../../src/batch/index.js';
-import { createRefundBatchRouter } from '../../src/batch/http.js';
+import { createRefundBatchRouter } from '../../src/api/routes/refund-batches.js';
 import { STORE_UID, startHarness, type Harness } from '../support/harness.js';
 import { csv, snapshot, waitForBatch } from './support/batch.js';
 import { seedPaidCharges, type SeededCharge } from './support/seed.js';

@@ -1,6 +1,6 @@
 /**
- * One conformance suite for every MYPAY LINK gateway we can talk to (STYLE.md: "one shared
- * conformance suite runs against every gateway implementation"). It drives the gateway only through
+ * One conformance suite for every MYPAY LINK gateway we can talk to: the same tests run against
+ * every gateway implementation (the simulator, a real gateway), so they cannot drift apart. It drives the gateway only through
  * the gateway client, so it checks the client and the gateway against each other: what the gateway
  * answers, and how the client classifies it.
  *

@@ -141,3 +141,22 @@ describe('5. keys are bounded', () => {
     expect(await unboundedKeys(h)).toEqual([]);
   });
 });
+
+describe('5. no key is re-created without a TTL', () => {
+  it('a refund settling after its charge record expired does not leave a TTL-less stub of the charge', async () => {
+    const orderId = `bk-gone-${Date.now()}`;
+    const c = await h.producer.enqueueCharge(charge(orderId, 100, 'A02'));
+    await h.waitForState(c.operation.id, ['paid']);
+    // The refund is enqueued (its amount reserved on the charge) while no worker runs; then the
+    // charge's record expires before the refund is handled.
+    await Promise.all(h.workers.splice(0).map((w) => w.close()));
+    const r = await h.producer.enqueueRefund(refund(orderId, `${orderId}-r1`, 30));
+    const chargeKey = h.core.store.keys.op(c.operation.id);
+    expect(await h.core.redis.hget(chargeKey, 'reserved')).toBe('30');
+    await h.core.redis.del(chargeKey);
+    h.startWorker();
+    // The refund itself carries the order and its amount: it is verified at the gateway and done.
+    expect(await h.waitForState(r.operation.id, FINAL)).toBe('refunded');
+    expect(await h.core.redis.exists(chargeKey)).toBe(0);
+  });
+});

@@ -180,7 +180,7 @@ describe('2. a lost refund is not reported as done', () => {
     expect(state).not.toBe('refunded');
     expect(['not_received', 'needs_review']).toContain(state);
     expect(rec.refund_uid).not.toBe(portalUid);
-    expect(await h.core.store.claimedRefundUids(paid.id)).not.toContain(portalUid);
+    expect(await h.core.store.claimedRefundUids(rec)).not.toContain(portalUid);
     // The gateway did not act on ours: one refund (the portal's) on the order.
     expect(simOrders(h, orderId)[0]!.refunds).toHaveLength(1);
     const refundPosts = h.sim.journal(0, 100_000).filter((e) => e.cmd === 'api/posrefund' && (e.request as { uid?: string }).uid === paid.uid);
@@ -221,8 +221,8 @@ describe('7. a refund of a charge we did not make is checked against the gateway
 
     const over = await h.producer.enqueueRefund({ ...ours, refund_id: `${orderId}-over`, cost: 50 });
     expect(await h.waitForState(over.operation.id, FINAL)).toBe('rejected');
-    expect((await h.core.store.get(over.operation.id))!.msg).toMatch(/refundable balance.*NT\$30/);
     expect(refundPosts()).toHaveLength(1); // the portal's only
+    expect((await h.core.store.get(over.operation.id))!.msg).toMatch(/refundable balance.*NT\$30/);
 
     const within = await h.producer.enqueueRefund({ ...ours, refund_id: `${orderId}-ok`, cost: 30 });
     expect(await h.waitForState(within.operation.id, FINAL)).toBe('refunded');

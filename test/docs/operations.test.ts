@@ -42,7 +42,7 @@ describe('docs/OPERATIONS.md', () => {
     const shapes = [
       k.op('<opId>'), k.audit('<opId>'), k.lease('<store>|<device>'), k.leases, k.mailboxLive('<store>|<device>'),
       k.device('<store>|<device>'), k.auditDevice('<store>|<device>'), k.devices, k.uid('<store>', '<uid>'),
-      k.children('<chargeOpId>'), k.claimed('<chargeOpId>'), k.tombstone('<store>', '<order_id>'), k.open, k.janitorLock,
+      k.children('<chargeOpId>'), k.claimed('<chargeOpId>'), decodeURIComponent(k.tombstone('<store>', '<order_id>')), k.open, k.janitorLock,
     ];
     // In markdown tables `|` is escaped.
     const missing = shapes.filter((s) => !doc.includes(`\`${s.replace(/\|/g, '\\|')}\``));

@@ -85,7 +85,7 @@ describe('code schemas accept numbers and strings', () => {
  * Every 『…』值內容 table of the spec, read from the spec itself, against our label maps: a code added
  * to (or mistyped from) the spec fails here.
  */
-// A copy of ../shared/spec/mypay-link-api.txt kept in the repository, so this test runs on any clone.
+// The spec, kept in the repository (docs/spec/mypay-link-api.txt), so this test runs on any clone.
 const SPEC = fileURLToPath(new URL('../../docs/spec/mypay-link-api.txt', import.meta.url));
 
 const TABLES: Record<string, Readonly<Record<string | number, string>>> = {

@@ -51,15 +51,15 @@ describe('decideAfterPostFailure', () => {
 });
 
 describe('judgeStaleAnswer: an answer for a POST whose record moved on', () => {
-  it.each<[string, { state: Parameters<typeof judgeStaleAnswer>[0]['state']; sends: number }, number, string]>([
-    ['taken over after the fence (unknown, same POST count) → audit only', { state: 'unknown', sends: 1 }, 1, 'taken_over'],
-    ['already settled by query (paid, same count) → audit only', { state: 'paid', sends: 1 }, 1, 'taken_over'],
-    ['record back at queued → lost writes', { state: 'queued', sends: 0 }, 1, 'lost_writes'],
-    ['retry_wait with this POST counted → lost writes (nobody else sets it)', { state: 'retry_wait', sends: 1 }, 1, 'lost_writes'],
-    ['fewer POSTs counted than this one → lost writes', { state: 'unknown', sends: 1 }, 2, 'lost_writes'],
-    ['another POST claimed after this one → lost writes', { state: 'sending', sends: 3 }, 2, 'lost_writes'],
-    ['record gone → lost writes', { state: 'missing', sends: 0 }, 1, 'lost_writes'],
-  ])('%s', (_n, current, mine, verdict) => {
-    expect(judgeStaleAnswer(current, mine)).toBe(verdict);
+  it.each<[string, { state: Parameters<typeof judgeStaleAnswer>[0]['state']; claim: string }, string]>([
+    ['taken over after the fence (unknown, same claim) → audit only', { state: 'unknown', claim: 'c1' }, 'taken_over'],
+    ['already settled by query (paid, same claim) → audit only', { state: 'paid', claim: 'c1' }, 'taken_over'],
+    ['record back at queued (claim lost) → lost writes', { state: 'queued', claim: '' }, 'lost_writes'],
+    ['retry_wait naming this claim → lost writes (nobody else sets it)', { state: 'retry_wait', claim: 'c1' }, 'lost_writes'],
+    ['another claim after this one (a second POST) → lost writes', { state: 'sending', claim: 'c2' }, 'lost_writes'],
+    ['the claim lost and claimed again with the same POST count → lost writes (a counter would repeat)', { state: 'accepted', claim: 'c2' }, 'lost_writes'],
+    ['record gone → lost writes', { state: 'missing', claim: '' }, 'lost_writes'],
+  ])('%s', (_n, current, verdict) => {
+    expect(judgeStaleAnswer(current, 'c1')).toBe(verdict);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Payloads and answers copied from the spec (`../shared/spec/mypay-link-api.txt`), one per sample
+ * Payloads and answers copied from the spec (docs/spec/mypay-link-api.txt), one per sample
  * language where they differ. Kept verbatim, including the type each language sends.
  */
 export const STORE_UID = '289151880002';

@@ -28,11 +28,20 @@ describe('gatewayOptionsFromEnv', () => {
     }
   });
 
-  it('defaults to the bundled simulator on loopback when MYPAY_URL is unset', async () => {
-    const options = gatewayOptionsFromEnv(loadEnv({ SIM_PORT: '4999' }));
-    expect(options.url).toBe('http://127.0.0.1:4999/api/init');
-    await createGatewayClient(options).close();
-    expect(gatewayOptionsFromEnv(loadEnv({ SIM_TLS: '1' })).url).toBe('https://127.0.0.1:4010/api/init');
+  it('never defaults to a simulator: without MYPAY_URL it refuses, naming what to set (issue #16)', () => {
+    expect(() => gatewayOptionsFromEnv(loadEnv({ SIM_PORT: '4999' }))).toThrow(GatewayConfigError);
+    expect(() => gatewayOptionsFromEnv(loadEnv({}))).toThrow(/MYPAY_URL is not set: set it to the gateway/);
+  });
+
+  it('a configuration error is final: not retryable, whatever the command', () => {
+    const err = (() => {
+      try {
+        gatewayOptionsFromEnv(loadEnv({}));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toMatchObject({ code: 'GATEWAY_CONFIG', kind: 'config', retryable: false, httpStatus: 500 });
   });
 
   it('a real MYPAY_URL gets no implicit loopback allowance', () => {

@@ -237,8 +237,9 @@ describe('hostile input', () => {
     // New keys: one record per charge, its device job (BullMQ), and the terminal's line.
     // BullMQ's queue-level structures (`device:wait`, `device:delayed`, …) may appear with the first
     // job of their kind, and the store's two indexes (`leases`, `devices`) may be (re)created too.
-    const indexes = new Set([h.core.store.keys.leases, h.core.store.keys.devices]);
-    const own = (k: string) => stored.some((id) => k.includes(id)) || k.includes(`${STORE_UID}|A03`) || indexes.has(k) || /^\{[^}]+\}:(device|status):[a-z-]+$/.test(k);
+    // Each charge also leaves its order-id tombstone; the janitor's index of open operations is one key.
+    const indexes = new Set([h.core.store.keys.leases, h.core.store.keys.devices, h.core.store.keys.open]);
+    const own = (k: string) => stored.some((id) => k.includes(id)) || shapes.some((o) => k === h.core.store.keys.tombstone(STORE_UID, o)) || k.includes(`${STORE_UID}|A03`) || indexes.has(k) || /^\{[^}]+\}:(device|status):[a-z-]+$/.test(k);
     report('hostile-input-opaque', {
       values: shapes.length,
       'accepted (202) and read back verbatim': stored.length,

@@ -11,8 +11,8 @@ import { applyIdempotencyKey, idempotencyKey } from '../idempotency.js';
 import { HttpProblem } from '../problem.js';
 import { withStore } from '../stores.js';
 import { operationView } from '../views/payment.js';
-import { redactDeep } from '../redact.js';
-import { recheckOperation, requestRetry } from '../../workers/callbacks.js';
+import { redactSecrets } from '../../domain/redact.js';
+import { recheckOperation, requestRetry } from '../../producers/callbacks.js';
 
 export function operationRoutes(api: ApiOptions): Router {
   const { core, producer, stores } = api;
@@ -27,7 +27,7 @@ export function operationRoutes(api: ApiOptions): Router {
       .status(202)
       .location(op.kind === 'charge' ? `/v1/payments/${encodeURIComponent(op.store_uid)}/${encodeURIComponent(op.order_id ?? '')}` : `/v1/operations/${encodeURIComponent(op.id)}`)
       .set('Idempotent-Replayed', result.created ? 'false' : 'true')
-      .json({ ...op, request: redactDeep(op.request) });
+      .json({ ...op, request: redactSecrets(op.request) });
   }
 
   router.post('/charges', async (req, res) => {
@@ -50,7 +50,7 @@ export function operationRoutes(api: ApiOptions): Router {
   });
 
   // Runbook: ask the gateway again about an operation being followed up or left `unresolved`; a final
-  // answer settles it, anything else changes nothing (workers/callbacks.ts).
+  // answer settles it, anything else changes nothing (producers/callbacks.ts).
   router.post('/operations/:id/recheck', async (req, res) => {
     const op = await core.store.get(req.params.id);
     if (!op || !stores.includes(op.store)) throw new HttpProblem(404, 'not_found', 'Not found', [{ field: 'id', message: 'no such operation' }]);
@@ -58,7 +58,7 @@ export function operationRoutes(api: ApiOptions): Router {
   });
 
   // Starting a not_received operation again (never automatic): a fresh query first, then a new
-  // attempt if the gateway still shows no trace of it (workers/callbacks.ts requestRetry).
+  // attempt if the gateway still shows no trace of it (producers/callbacks.ts requestRetry).
   router.post('/operations/:id/retry', async (req, res) => {
     const op = await core.store.get(req.params.id);
     if (!op || !stores.includes(op.store)) throw new HttpProblem(404, 'not_found', 'Not found', [{ field: 'id', message: 'no such operation' }]);

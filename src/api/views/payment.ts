@@ -3,7 +3,7 @@ import type { Core } from '../../queues/core.js';
 import type { AuditEntry } from '../../store/operations.js';
 import { operationId } from '../../store/keys.js';
 import { toRecord, type OperationRecord, type StoredOperation } from '../../store/record.js';
-import { redactDeep } from '../redact.js';
+import { redactSecrets } from '../../domain/redact.js';
 import { relatedOperations } from './related.js';
 
 export interface OperationView extends OperationRecord {
@@ -16,7 +16,7 @@ export interface PaymentView extends OperationView {
 }
 
 async function audit(core: Core, opId: string): Promise<AuditEntry[]> {
-  return (await core.store.auditTrail(opId)).map((e) => ({ ...e, data: redactDeep(e.data) }));
+  return (await core.store.auditTrail(opId)).map((e) => ({ ...e, data: redactSecrets(e.data) }));
 }
 
 /** The record (secrets redacted, see toRecord) with its audit trail. */
@@ -39,5 +39,5 @@ export async function paymentView(core: Core, storeUid: string, orderId: string)
 /** toRecord already masks the charge key; the request payload gets the deep pass too. */
 export function shown(op: StoredOperation): OperationRecord {
   const r = toRecord(op);
-  return { ...r, request: redactDeep(r.request) as Record<string, unknown> };
+  return { ...r, request: redactSecrets(r.request) as Record<string, unknown> };
 }

@@ -7,15 +7,18 @@
  * format failure (no padding oracle).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { MypayError } from '../errors.js';
 
 export const IV_LENGTH = 16;
 export const KEY_LENGTH = 32;
 const BLOCK = 16;
 
 /** The one error decoding ever raises. Its message never says which step failed. */
-export class CodecError extends Error {
+export class CodecError extends MypayError {
   readonly code = 'CODEC_ERROR';
   readonly retryable = false;
+  readonly httpStatus = 400;
+  readonly title = 'Payload could not be decrypted';
   constructor() {
     super('payload could not be decrypted');
     this.name = 'CodecError';
@@ -23,9 +26,11 @@ export class CodecError extends Error {
 }
 
 /** Raised for a merchant key that is not 32 bytes: a configuration bug, not a wire failure. */
-export class KeyLengthError extends Error {
+export class KeyLengthError extends MypayError {
   readonly code = 'KEY_LENGTH';
   readonly retryable = false;
+  readonly httpStatus = 500;
+  readonly title = 'Merchant key of the wrong length';
   constructor(length: number) {
     super(`merchant key must be ${KEY_LENGTH} bytes, got ${length}`);
     this.name = 'KeyLengthError';

@@ -3,6 +3,7 @@
  * Parses form-urlencoded and JSON bodies (the spec's PHP/Python/Java/C# samples post forms, its
  * JavaScript sample posts JSON).
  */
+import { MypayError } from '../errors.js';
 import { CodecError, decryptJson, encryptJson } from './codec.js';
 
 export const COMMANDS = ['api/postransaction', 'api/querydirect', 'api/posrefund', 'api/posreprintinvoice', 'api/posreprintsignature'] as const;
@@ -20,9 +21,11 @@ export interface Service {
 }
 
 /** Raised when a body is not an envelope at all (wrong content type, missing field). Names the field. */
-export class EnvelopeError extends Error {
+export class EnvelopeError extends MypayError {
   readonly code = 'BAD_ENVELOPE';
   readonly retryable = false;
+  readonly httpStatus = 400;
+  readonly title = 'Malformed envelope';
   constructor(readonly field: string, message: string) {
     super(message);
     this.name = 'EnvelopeError';

@@ -81,17 +81,18 @@ export function decideAfterPostFailure(ctx: PostContext, f: PostFailure): PostDe
 
 /**
  * An answer (or a failure) arrived for a POST, but the record is no longer the `sending` of this
- * POST. What does that say?
+ * POST's claim. What does that say?
  * - `taken_over`: another worker took the operation over after the claim's fence (this worker
- *   stalled or lost Redis while waiting for the answer); the record moved on legitimately. Record the
- *   answer in the audit trail; the follow-up settles it.
- * - `lost_writes`: the record went backwards — `queued`/`retry_wait` again, or fewer POSTs counted
- *   than this one — or another POST was claimed after this one: writes were lost (a failover, an
- *   AOF that had not reached disk). Nothing more may be sent; a person must look.
+ *   stalled or lost Redis while waiting for the answer); the record moved on legitimately, still
+ *   naming this claim. Record the answer in the audit trail; the follow-up settles it.
+ * - `lost_writes`: the record went backwards — `queued`/`retry_wait` again, or it names another claim
+ *   (this one was lost, or another POST was claimed after it) — writes were lost (a failover, an AOF
+ *   that had not reached disk). Nothing more may be sent; a person must look. A unique token per
+ *   claim (not a counter, which a lost write can make repeat) is what tells the two apart.
  */
-export function judgeStaleAnswer(current: { state: OperationState | 'missing'; sends: number }, mySends: number): 'taken_over' | 'lost_writes' {
+export function judgeStaleAnswer(current: { state: OperationState | 'missing'; claim: string }, myClaim: string): 'taken_over' | 'lost_writes' {
   if (current.state === 'missing') return 'lost_writes';
-  if (current.sends !== mySends) return 'lost_writes';
+  if (current.claim !== myClaim) return 'lost_writes';
   if (current.state === 'queued' || current.state === 'retry_wait') return 'lost_writes';
   return 'taken_over';
 }

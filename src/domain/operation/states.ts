@@ -82,11 +82,13 @@ const OUTCOMES: OperationState[] = ['paid', 'refunded', 'cancelled', 'needs_revi
  * may have been acted on is never sent again automatically.
  */
 export const TRANSITIONS: Readonly<Record<OperationState, readonly OperationState[]>> = {
-  queued: ['sending', 'retry_wait', 'rejected', 'needs_review', 'withdrawn'],
+  // queued/retry_wait → unknown: before a new attempt (an explicit retry), the gateway shows an earlier
+  // attempt's POST after all: settled by query, not sent again.
+  queued: ['sending', 'retry_wait', 'unknown', 'rejected', 'needs_review', 'withdrawn'],
   sending: ['accepted', 'unknown', 'retry_wait', 'rejected', 'failed', 'printed', 'unresolved', 'needs_review'],
-  retry_wait: ['sending', 'failed', 'rejected', 'needs_review', 'withdrawn'],
+  retry_wait: ['sending', 'unknown', 'failed', 'rejected', 'needs_review', 'withdrawn'],
   accepted: ['pending', ...OUTCOMES, 'unresolved'],
-  unknown: ['pending', 'accepted', ...OUTCOMES, 'unresolved', 'not_received', 'rejected'],
+  unknown: ['pending', 'accepted', ...OUTCOMES, 'unresolved', 'not_received'],
   pending: [...OUTCOMES, 'unresolved'],
   paid: ['partially_refunded', 'refunded'],
   partially_refunded: ['refunded'],

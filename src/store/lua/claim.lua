@@ -23,23 +23,24 @@
   ARGV[9] audit summary
   ARGV[10] terminal audit cap
   ARGV[11] retention (ms) of the terminal audit stream
-  ARGV[12..] field, value pairs to set
+  ARGV[12] claim token (unique per claim): later steps about this POST must name it
+  ARGV[13..] field, value pairs to set
 
-  Returns {'ok', sends, claim_until} | {'stale', state, sends} | {'not_holder', holder or ''}
+  Returns {'ok', sends, claim_until} | {'stale', state, sends, claim} | {'not_holder', holder or ''}
 ]]
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return {'stale', 'missing', '0'} end
+if not state then return {'stale', 'missing', '0', ''} end
 local ok = false
 for s in string.gmatch(ARGV[2], '[^,]+') do if s == state then ok = true end end
-if not ok then return {'stale', state, redis.call('HGET', KEYS[1], 'sends') or '0'} end
+if not ok then return {'stale', state, redis.call('HGET', KEYS[1], 'sends') or '0', redis.call('HGET', KEYS[1], 'claim') or ''} end
 local holder = redis.call('GET', KEYS[2])
 if holder ~= ARGV[1] then return {'not_holder', holder or ''} end
 local sends = redis.call('HINCRBY', KEYS[1], 'sends', 1)
 local t = redis.call('TIME')
 local claim_until = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[6])
 local fields = {}
-for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], 'state', 'sending', 'updated', ARGV[3], 'claim_until', claim_until, unpack(fields))
+for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], 'state', 'sending', 'updated', ARGV[3], 'claim_until', claim_until, 'claim', ARGV[12], unpack(fields))
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
 redis.call('ZADD', KEYS[6], ARGV[7], ARGV[1])
 redis.call('XADD', KEYS[4], '*', 'event', 'request', 'data', ARGV[8], 'attempt', sends)

@@ -28,21 +28,28 @@
   ARGV[8] refund uid to claim ('' = none)
   ARGV[9] retention (ms) of the final record, its audit and children
   ARGV[10] janitor due (ms) when the final state still has a follow-up (not_received), '' = none
-  ARGV[11] expected `sends` ('' = any)
+  ARGV[11] expected claim token ('' = any)
   ARGV[12..] field, value pairs to set with the final state
 
-  Returns {'ok', next op id or ''} | {'stale', current state, sends}
+  Returns {'ok', next op id or ''} | {'stale', current state, sends, claim}
+        | {'stale', 'claimed', sends, claim} when the refund uid is already another refund's
 ]]
 local state = redis.call('HGET', KEYS[1], 'state')
 if ARGV[2] ~= '' then
-  if not state then return {'stale', 'missing', '0'} end
+  if not state then return {'stale', 'missing', '0', ''} end
   local sends = redis.call('HGET', KEYS[1], 'sends') or '0'
+  local claim = redis.call('HGET', KEYS[1], 'claim') or ''
   if ARGV[3] ~= '' then
     local ok = false
     for s in string.gmatch(ARGV[3], '[^,]+') do if s == state then ok = true end end
-    if not ok then return {'stale', state, sends} end
+    if not ok then return {'stale', state, sends, claim} end
   end
-  if ARGV[11] ~= '' and sends ~= ARGV[11] then return {'stale', state, sends} end
+  if ARGV[11] ~= '' and claim ~= ARGV[11] then return {'stale', state, sends, claim} end
+  -- One gateway refund row belongs to one refund of ours: a row another refund already claimed
+  -- (two equal refunds followed up at once) is not this one's.
+  if ARGV[8] ~= '' and KEYS[7] ~= KEYS[1] and redis.call('SISMEMBER', KEYS[7], ARGV[8]) == 1 then
+    return {'stale', 'claimed', sends, claim}
+  end
   local fields = {}
   for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[4], 'finished', ARGV[4], unpack(fields))
@@ -61,6 +68,8 @@ if ARGV[2] ~= '' then
   end
   local amount = tonumber(redis.call('HGET', KEYS[1], 'cost') or '0')
   local settle = ARGV[7]
+  -- The charge's record expired meanwhile: nothing to settle (HINCRBY would re-create it as a stub without a TTL).
+  if KEYS[6] ~= KEYS[1] and redis.call('EXISTS', KEYS[6]) == 0 then settle = '' end
   if KEYS[6] ~= KEYS[1] and (settle == 'refunded' or settle == 'refunded_late') then
     if settle == 'refunded' then redis.call('HINCRBY', KEYS[6], 'reserved', -amount) end
     local refunded = redis.call('HINCRBY', KEYS[6], 'refunded', amount)

@@ -27,7 +27,9 @@ for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
 local attempt = tonumber(redis.call('HGET', KEYS[1], 'attempt') or '1') + 1
 redis.call('HSET', KEYS[1], 'attempt', attempt)
 redis.call('HSET', KEYS[1], 'state', 'queued', 'updated', ARGV[2], unpack(fields))
-redis.call('HDEL', KEYS[1], 'finished', 'released', 'claim_until', 'unknown_at', 'accepted')
+-- A new attempt: its own deadline, fence, verdict and verification (the first POST's time and the
+-- refund's first snapshot stay: they still prove which gateway rows can be ours).
+redis.call('HDEL', KEYS[1], 'finished', 'released', 'claim_until', 'claim', 'unknown_at', 'accepted', 'deadline', 'reverified', 'retry_requested', 'redrives')
 redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[7])
 redis.call('ZADD', KEYS[6], ARGV[5], ARGV[1])

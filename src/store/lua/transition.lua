@@ -18,21 +18,22 @@
   ARGV[6] terminal member <store>|<device>
   ARGV[7] '1' = only if this op holds the terminal lease
   ARGV[8] name of a counter field to increment ('' = none)
-  ARGV[9] expected `sends` ('' = any): the change is for this POST only
+  ARGV[9] expected claim token ('' = any): the change is about this claim's POST only
   ARGV[10] '1' = only once Redis TIME has passed the record's `claim_until` (taking a claim over)
   ARGV[11] janitor due (ms) for the open index; '' = leave, '-' = remove
   ARGV[12] retention (ms) of the record and its audit; '' = none (non-final states)
   ARGV[13..] field, value pairs to set
 
-  Returns {'ok', counter} | {'stale', current state, sends} | {'not_holder', holder or ''}
+  Returns {'ok', counter} | {'stale', current state, sends, claim} | {'not_holder', holder or ''}
         | {'fenced', claim_until}
 ]]
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return {'stale', 'missing', '0'} end
+if not state then return {'stale', 'missing', '0', ''} end
 local sends = redis.call('HGET', KEYS[1], 'sends') or '0'
+local claim = redis.call('HGET', KEYS[1], 'claim') or ''
 local ok = false
 for s in string.gmatch(ARGV[3], '[^,]+') do if s == state then ok = true end end
-if not ok or (ARGV[9] ~= '' and sends ~= ARGV[9]) then return {'stale', state, sends} end
+if not ok or (ARGV[9] ~= '' and claim ~= ARGV[9]) then return {'stale', state, sends, claim} end
 if ARGV[7] == '1' then
   local holder = redis.call('GET', KEYS[2])
   if holder ~= ARGV[1] then return {'not_holder', holder or ''} end

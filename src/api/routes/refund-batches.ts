@@ -11,20 +11,18 @@
  * 422 with every bad row; 409 batch id taken by another file. Summaries count the rows already
  * submitted earlier (`already_submitted`, `message`). GET: counts by state and per-row results; `Accept: text/csv` or `?format=csv`
  * answers the results CSV.
+ *
+ * Every refusal is a problem+json from the API's one mapper (../problem.ts): the batch errors
+ * (src/batch/errors.ts) carry their own status, code and rows at fault. The router installs that
+ * mapper for its own paths, so it answers alike when mounted in an app of its own (tests).
  */
-import { HttpProblem, sendProblem, toProblem } from '../api/problem.js';
-import { ValidationError } from '../domain/validation.js';
-import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import type { Producer } from '../producers/operations.producer.js';
-import type { Core } from '../queues/core.js';
-import { BatchConflictError, BatchIdError, BatchRefusedError } from './errors.js';
-import { BATCH_ID_PATTERN } from './keys.js';
-import { resultsCsv } from './results.js';
-import { runBatch, type RunBatchInput } from './run.js';
-import { getBatchStatus } from './status.js';
-import type { RowIssue } from './types.js';
+import { BATCH_ID_PATTERN, getBatchStatus, resultsCsv, runBatch, type RunBatchInput } from '../../batch/index.js';
+import type { Producer } from '../../producers/operations.producer.js';
+import type { Core } from '../../queues/core.js';
+import { HttpProblem, problemHandler } from '../problem.js';
 
 export interface RefundBatchRouterDeps {
   core: Core;
@@ -42,11 +40,7 @@ export interface RefundBatchRouterDeps {
   logger?: Logger;
 }
 
-const PROBLEM = 'application/problem+json';
-
-function problem(res: Response, status: number, code: string, title: string, detail: string, errors: (RowIssue | { field: string; message: string })[] = []): void {
-  res.status(status).type(PROBLEM).json({ type: `urn:mypay:problem:${code}`, title, status, detail, code, errors });
-}
+const noBatch = (id: string) => new HttpProblem(404, 'not_found', 'No such batch', [{ field: 'id', message: 'no such batch' }], {}, `no batch ${id}`);
 
 const flag = (v: unknown) => v === true || v === '1' || v === 'true' || v === 'yes';
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -78,50 +72,32 @@ export function createRefundBatchRouter(deps: RefundBatchRouterDeps): Router {
         storeUid: str(o.store_uid) ?? str(q.store_uid),
       });
     } else {
-      return problem(res, 400, 'batch_body', 'No batch', 'send the rows as text/csv (header line first) or application/json ({"rows": [...]})');
+      throw new HttpProblem(400, 'batch_body', 'No batch', [{ field: '(body)', message: 'is required' }], {}, 'send the rows as text/csv (header line first) or application/json ({"rows": [...]})');
     }
     input.storeUid ??= deps.stores.length === 1 ? deps.stores[0] : undefined;
-    try {
-      const r = await runBatch({ core: deps.core, producer: deps.producer, logger }, input, { concurrency: deps.concurrency });
-      const summary = {
-        batch_id: r.batchId, rows: r.rows, valid: r.valid, enqueued: r.enqueued, existing: r.existing,
-        already_submitted: r.alreadySubmitted, all_seen: r.allSeen, earlier_batches: r.earlierBatches,
-        skipped: r.skipped, not_enqueued: r.notEnqueued, issues: r.issues, ...(r.notice ? { message: r.notice } : {}),
-      };
-      if (r.dryRun) return void res.status(200).json({ ...summary, dry_run: true });
-      // Every row already submitted by an earlier batch: nothing enqueued, no batch to point to.
-      if (r.allSeen) return void res.status(200).json(summary);
-      res.status(202).location(`${base}/${r.batchId}`).json({ ...summary, status_url: `${base}/${r.batchId}` });
-    } catch (err) {
-      if (err instanceof BatchRefusedError) return problem(res, 422, 'batch_invalid', 'Invalid batch: nothing was enqueued', err.message, err.issues);
-      if (err instanceof BatchConflictError) return problem(res, 409, 'batch_conflict', 'Batch id taken', err.message, [{ field: 'batch_id', message: err.message }]);
-      if (err instanceof BatchIdError) return problem(res, 400, 'batch_id', 'Invalid batch id', err.message, [{ field: 'batch_id', message: err.message }]);
-      throw err;
-    }
+    // Batch errors (refused rows 422, id taken 409, bad id 400) go to the problem mapper as thrown.
+    const r = await runBatch({ core: deps.core, producer: deps.producer, logger }, input, { concurrency: deps.concurrency });
+    const summary = {
+      batch_id: r.batchId, rows: r.rows, valid: r.valid, enqueued: r.enqueued, existing: r.existing,
+      already_submitted: r.alreadySubmitted, all_seen: r.allSeen, earlier_batches: r.earlierBatches,
+      skipped: r.skipped, not_enqueued: r.notEnqueued, issues: r.issues, ...(r.notice ? { message: r.notice } : {}),
+    };
+    if (r.dryRun) return void res.status(200).json({ ...summary, dry_run: true });
+    // Every row already submitted by an earlier batch: nothing enqueued, no batch to point to.
+    if (r.allSeen) return void res.status(200).json(summary);
+    res.status(202).location(`${base}/${r.batchId}`).json({ ...summary, status_url: `${base}/${r.batchId}` });
   });
 
   router.get(`${base}/:id`, ...guard, async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    if (!BATCH_ID_PATTERN.test(id)) return problem(res, 404, 'not_found', 'No such batch', `no batch ${id}`);
+    if (!BATCH_ID_PATTERN.test(id)) throw noBatch(id);
     const wantsCsv = req.query.format === 'csv' || (req.accepts(['application/json', 'text/csv']) === 'text/csv');
     const status = await getBatchStatus(deps.core, id, { rows: true });
-    if (!status) return problem(res, 404, 'not_found', 'No such batch', `no batch ${id}`);
+    if (!status) throw noBatch(id);
     if (wantsCsv) return void res.status(200).type('text/csv').send(resultsCsv(status.rows ?? []));
     res.status(200).json(status);
   });
 
-  const onError: ErrorRequestHandler = (err: Error & { status?: number; type?: string }, _req, res, next) => {
-    if (res.headersSent) return next(err);
-    if (err.type === 'entity.too.large') return problem(res, 413, 'body_too_large', 'Batch too large', `the body exceeds ${limit} bytes`);
-    if (err.type === 'entity.parse.failed') return problem(res, 400, 'batch_body', 'Unreadable body', 'the JSON body does not parse');
-    // Errors that already know their answer (authentication, validation): the API's own mapping.
-    if (err instanceof HttpProblem || err instanceof ValidationError) {
-      const { problem: p, headers } = toProblem(err);
-      return sendProblem(res, p, headers);
-    }
-    logger.error({ err: err.message }, 'refund batch request failed');
-    problem(res, 500, 'internal', 'Internal error', 'the batch request failed; retrying with the same batch id is safe');
-  };
-  router.use(base, onError);
+  router.use(base, problemHandler(logger));
   return router;
 }
