@@ -226,7 +226,10 @@ export function createFollowUp(ctx: WorkerContext) {
     const asked = await ask(op, { verification: op.retry_requested ? 'before retry' : 'not_received' });
     const verifyAt = (op.unknown_at ?? op.sent ?? op.created) + poll.maxAgeMs;
     // The gateway could not be asked: again after the retry backoff (never a hot loop past the horizon).
-    if (!asked) return Math.max(settings.retry.maxMs, Math.min(verifyAt - core.now(), poll.reconcileMaxIntervalMs));
+    if (!asked) {
+      const left = verifyAt - core.now();
+      return left > 0 ? Math.max(1, Math.min(left, settings.retry.maxMs)) : Math.max(poll.reconcileMaxIntervalMs, settings.retry.maxMs);
+    }
     const { outcome } = asked;
     if (outcome.type === 'final' || outcome.type === 'pending' || outcome.type === 'ambiguous') {
       const review = `late row: the gateway shows this operation after it was reported not_received (${describe(outcome)})`;
