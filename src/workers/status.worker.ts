@@ -15,7 +15,7 @@
  * prc 280 / A0001 (the terminal's part is done), or the terminal window has passed since a B200.
  */
 import { DelayedError, type Job } from 'bullmq';
-import { nextPollDelay } from '../domain/operation/schedule.js';
+import { decideFollowUp } from '../domain/operation/follow-up.js';
 import { interpretChargeQuery, interpretRefundQuery, type Outcome, type QueryRowLike } from '../domain/operation/outcome.js';
 import { assertTransition, isFinalState } from '../domain/operation/states.js';
 import { isGatewayError } from '../gateway/errors.js';
@@ -143,13 +143,11 @@ export function createFollowUp(ctx: WorkerContext) {
     const asked = await ask(op);
     const outcome = asked?.outcome ?? null;
     const now = core.now();
-    // The terminal window runs from the B200 (when the terminal demonstrably took the operation).
-    const sinceAccepted = now - (op.accepted ?? op.unknown_at ?? op.sent ?? op.created);
-    // Age from the last POST — or, for an outcome that became unknown later (a takeover after the
-    // claim's fence), from then: the horizon never cuts a not_received verdict's window short.
-    const age = now - Math.max(op.sent ?? op.first_sent ?? op.created, op.unknown_at ?? 0);
-    const delay = nextPollDelay(age, poll);
-    await core.store.notePoll(op.id, due(delay ?? 0));
+    const d = decideFollowUp({
+      state: op.state, outcome, askedAt: asked?.at, now, poll,
+      created: op.created, sent: op.sent, firstSent: op.first_sent, accepted: op.accepted, unknownAt: op.unknown_at,
+    });
+    await core.store.notePoll(op.id, due(d.type === 'continue' || d.type === 'settle' ? d.delayMs : 0));
     const polls = (op.polls ?? 0) + 1;
     const prc = outcome && (outcome.type === 'final' || outcome.type === 'pending') ? outcome.prc : null;
     await Promise.all([
@@ -157,55 +155,49 @@ export function createFollowUp(ctx: WorkerContext) {
       job.updateProgress({ polls, prc, outcome: outcome?.type ?? 'no_answer' }),
     ]);
 
-    if (outcome) {
-      const settled = await settle(op, outcome);
-      if (settled) return settled;
+    switch (d.type) {
+      case 'settle':
+        // null: the row was claimed by another refund of ours meanwhile — not this one's; ask again.
+        return (await settle(op, outcome!)) ?? d.delayMs;
+      case 'review':
+        await finishOperation(ctx, op, 'needs_review', { review: d.reason, msg: d.reason }, { claim: op.claim });
+        return 'needs_review';
+      case 'not_received': {
+        const msg = `not received: no trace at the gateway a terminal window after the outcome became unknown; verified again at ${new Date(d.verifyAt).toISOString()}`;
+        const done = await finishOperation(ctx, op, 'not_received', { msg }, { janitorDue: d.verifyAt + settings.janitorGraceMs, claim: op.claim });
+        if (!done) return 'stale';
+        log.warn('operation not received by the gateway: nothing moved; retry is an explicit act');
+        return Math.max(1, d.verifyAt - core.now());
+      }
+      case 'unresolved':
+      case 'continue':
+        break;
     }
 
     let current = op;
     if (outcome?.type === 'pending') {
       assertTransition(op.state, 'pending');
       await core.store.transition(op, 'pending', {
-        expect: [op.state], claim: op.claim, now, janitorDue: due(delay ?? 0),
+        expect: [op.state], claim: op.claim, now, janitorDue: due(d.type === 'continue' ? d.delayMs : 0),
         fields: { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message, unknown_prc: outcome.unknownPrc ? outcome.prc : undefined },
       });
       current = { ...op, state: 'pending' };
       if (outcome.uid && op.kind === 'charge') await core.store.indexUid(op.store, outcome.uid, op.id);
       if (outcome.unknownPrc) log.warn({ prc: outcome.prc }, 'prc not in the spec table: kept pending, flagged for review');
     }
-
-    // The verdict on an unknown outcome: a query asked a whole terminal window after we stopped
-    // waiting (both on Redis' clock) that finds no trace means the gateway never took it.
-    if (asked && (outcome?.type === 'not_found' || outcome?.type === 'foreign') && op.state === 'unknown' && asked.at - (op.unknown_at ?? op.sent ?? op.created) >= poll.terminalWindowMs) {
-      if (outcome.type === 'foreign') {
-        const why = `no trace of our POST a terminal window after its outcome became unknown, and the gateway holds another order under this order_id (${outcome.message})`;
-        await finishOperation(ctx, op, 'needs_review', { review: why, msg: why }, { claim: op.claim });
-        return 'needs_review';
-      }
-      const verifyAt = (op.unknown_at ?? op.sent ?? op.created) + poll.maxAgeMs;
-      const msg = `not received: no trace at the gateway a terminal window after the outcome became unknown; verified again at ${new Date(verifyAt).toISOString()}`;
-      const done = await finishOperation(ctx, op, 'not_received', { msg }, { janitorDue: verifyAt + settings.janitorGraceMs, claim: op.claim });
-      if (!done) return 'stale';
-      log.warn('operation not received by the gateway: nothing moved; retry is an explicit act');
-      return Math.max(1, verifyAt - core.now());
-    }
-
-    const terminalFree =
-      (outcome?.type === 'pending' && outcome.terminalFree) ||
-      (current.state !== 'unknown' && sinceAccepted >= poll.terminalWindowMs);
-    const holds = (await core.store.leaseHolder(op.store, op.device)) === op.id;
-    if (holds && terminalFree) {
-      await releaseTerminal(ctx, current);
-      await job.log(`terminal ${op.device} free; handed to the next operation while this one is reconciled`);
-    }
-
-    if (delay === null) {
-      await finishOperation(ctx, current, 'unresolved', { msg: `no final answer after ${Math.round(age / 60_000)} min: manual review` }, { claim: op.claim });
+    if (d.type === 'unresolved') {
+      await finishOperation(ctx, current, 'unresolved', { msg: `no final answer after ${Math.round(d.ageMs / 60_000)} min: manual review` }, { claim: op.claim });
       log.warn('operation unresolved: manual review');
       return 'unresolved';
     }
-    if (holds && !terminalFree) await core.store.renewLease(op, now + delay + settings.leaseMs, due(delay));
-    return delay;
+    const holds = (await core.store.leaseHolder(op.store, op.device)) === op.id;
+    if (holds && d.releaseTerminal) {
+      await releaseTerminal(ctx, current);
+      await job.log(`terminal ${op.device} free; handed to the next operation while this one is reconciled`);
+    } else if (holds) {
+      await core.store.renewLease(op, now + d.delayMs + settings.leaseMs, due(d.delayMs));
+    }
+    return d.delayMs;
   }
 
   /** One query for an `unresolved` operation: a final answer settles it; nothing else changes it. */
