@@ -71,15 +71,15 @@ async function look(ctx: WorkerContext, id: string): Promise<'ok' | 'redriven' |
     return 'reviewed';
   }
   const op = parsed.data;
-  if (isFinalState(op.state) && !(op.state === 'not_received' && op.reverified === undefined)) {
-    await store.dropOpen(id);
-    return 'dropped';
-  }
   if (op.state === 'not_received' && op.retry_requested) {
     // An explicit retry waits for its fresh query: make sure it runs now, whatever its job is doing.
     await core.ensureStatusJob(op, 0, true);
     await store.setJanitorDue(id, core.now() + settings.janitorGraceMs);
     return 'ok';
+  }
+  if (isFinalState(op.state) && !(op.state === 'not_received' && op.reverified === undefined)) {
+    await store.dropOpen(id);
+    return 'dropped';
   }
   if (await followUpAlive(ctx, op)) {
     await store.setJanitorDue(id, core.now() + settings.janitorRecheckMs);
