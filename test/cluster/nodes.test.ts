@@ -49,7 +49,7 @@ describe('worker nodes', () => {
       await conn.quit();
     });
     const nodes: WorkerNode[] = await Promise.all(['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((host) =>
-      startWorkerNode({ host, redisUrl: cluster.url, prefix, gatewayUrl: sim.url, concurrency: 10, env: { MYPAY_ANSWER_TIMEOUT_MS: '5000' } })));
+      startWorkerNode({ host, redisUrl: cluster.url, prefix, gatewayUrl: sim.url, concurrency: 10, env: { MYPAY_ANSWER_TIMEOUT_MS: '5000', TERMINAL_WINDOW_MS: '15000', RECONCILE_HORIZON_MS: '60000' } })));
     cleanup.push(() => Promise.all(nodes.map((n) => n.stop())));
 
     const devices = Array.from({ length: 40 }, (_, i) => `A${String(i + 1).padStart(2, '0')}`);
@@ -84,7 +84,9 @@ describe('worker nodes', () => {
     for (const d of devices) expect(seen.get(d), d).toEqual(expected.get(d));
 
     // Each node did part of the work, as its own /metrics says (POSTs by any outcome: on a loaded
-    // machine an answer can come after the timeout — outcome unknown, followed up, never resent).
+    // machine an answer can come after the timeout — outcome unknown, followed up, never resent; the
+    // terminal window above stays well over that timeout, or a request the loaded simulator takes
+    // late would be not_received and overtaken by the next one in line, as the design allows).
     const perNode = await Promise.all(nodes.map((n) => n.metric('mypay_gateway_posts_total', { command: 'api/postransaction' })));
     const recoveries = await Promise.all(nodes.map((n) => n.metric('mypay_lease_recoveries_total')));
     const unknown = await Promise.all(nodes.map((n) => n.metric('mypay_unknown_outcomes_total')));
