@@ -6,9 +6,8 @@
  */
 import { Command, Option } from 'commander';
 import { ConfigError, createLogger, loadEnv } from './config/index.js';
-import { banner } from './launch/banner.js';
-import { ROLES, type Role } from './launch/mode.js';
-import { startSystem } from './launch/system.js';
+import { MypayError } from './domain/errors.js';
+import { ROLES, resolveDemoMode, type Role } from './launch/mode.js';
 import { SettingsError } from './queues/settings.js';
 
 function parseRole(argv: readonly string[]): Role {
@@ -24,6 +23,10 @@ function parseRole(argv: readonly string[]): Role {
 async function main(): Promise<void> {
   const role = parseRole(process.argv.slice(2));
   const env = loadEnv();
+  // Refuse a start that would fake payments before loading anything else (startSystem asks again).
+  resolveDemoMode(role, env);
+  const { startSystem } = await import('./launch/system.js');
+  const { banner } = await import('./launch/banner.js');
   const logger = createLogger(env.LOG_LEVEL);
   const sys = await startSystem(role, env, logger);
   process.stdout.write(`${banner(sys)}\n`);
@@ -43,9 +46,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const code = (err as { code?: unknown }).code;
+  const code = (err as { code?: unknown } | null | undefined)?.code;
   if (err instanceof ConfigError) console.error(err.lines.map((line) => `configuration error: ${line}`).join('\n'));
   else if (err instanceof SettingsError) console.error(err.problems.map((p) => `configuration error: ${p}`).join('\n'));
+  // Not retryable at start-up (a gateway URL off the allow-list, an unreadable CA file, a merchant
+  // key of the wrong length): the same settings fail the same way, so one line, no stack.
+  else if (err instanceof MypayError && !err.retryable) console.error(`configuration error: ${err.message}`);
   else if (typeof code === 'string' && code.startsWith('commander.')) {
     // commander printed the usage error already (help and version exit 0).
     process.exit(code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 1);

@@ -68,6 +68,7 @@ describe('production start refusals (real processes)', () => {
       ['--role api without MYPAY_URL', ['--role', 'api'], base, /^configuration error: MYPAY_URL: required for --role api/],
       ['MYPAY_MODE=demo with MYPAY_URL', [], { ...base, ...MERCHANT, MYPAY_MODE: 'demo', MYPAY_URL: 'https://ka.mypay.tw/api/init' }, /^configuration error: MYPAY_MODE: demo runs the bundled simulator as the gateway; unset MYPAY_URL or MYPAY_MODE$/],
       ['MYPAY_MODE other than demo', [], { ...base, MYPAY_MODE: 'simulator' }, /^configuration error: MYPAY_MODE: /],
+      ['a gateway off the allow-list (GatewayConfigError, not retryable)', ['--role', 'worker'], { ...base, ...MERCHANT, MYPAY_URL: 'https://evil.example.com/api/init' }, /^configuration error: .*gateway host evil\.example\.com is not allow-listed/],
       ['an unknown --role', ['--role', 'both'], base, /^configuration error: option '--role <role>' argument 'both' is invalid\. Allowed choices are all, api, worker\.$/],
     ];
     const runs = await Promise.all(cases.map(([, args, env]) => runMain(args, env)));
@@ -78,7 +79,7 @@ describe('production start refusals (real processes)', () => {
       expect(lines(run.stderr)[0], name).toMatch(line);
       expect(run.stdout, name).toBe('');
     });
-  });
+  }, 120_000);
 
   it('zeros where a positive setting is needed, a bad type and an unknown variable: one line per variable', async () => {
     const run = await runMain(['--role', 'worker'], {
