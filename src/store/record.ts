@@ -1,9 +1,10 @@
 /**
  * The operation record as stored (a Redis hash of strings) and as shown (typed, `key` redacted).
- * Read back through zod: Redis is a trust boundary too (DESIGN.md §3.5).
+ * Read back through zod: Redis is a trust boundary too (docs/CORE.md).
  */
 import { z } from 'zod';
 import { OPERATION_KINDS, OPERATION_STATES } from '../domain/operation/states.js';
+import { REDACTED } from '../domain/redact.js';
 
 const num = z.coerce.number().int();
 const optNum = z.coerce.number().int().optional();
@@ -74,7 +75,7 @@ export const storedOperationSchema = z.object({
 });
 export type StoredOperation = z.infer<typeof storedOperationSchema>;
 
-export const REDACTED = '[redacted]';
+export { REDACTED };
 
 /** Fields of the gateway payload that the record keeps as fields of its own. */
 export const RECORD_FIELDS = ['store_uid', 'device_name', 'order_id', 'cost', 'uid', 'key'] as const;

@@ -4,6 +4,7 @@ import type { Command } from '../domain/codec/index.js';
 import type { GatewayAnswer } from '../gateway/answer.js';
 import type { Core } from '../queues/core.js';
 import { gatewayRequest, type StoredOperation } from '../store/record.js';
+import { redactSecrets } from '../domain/redact.js';
 
 export interface GatewayPort {
   /** `options.writeBy`: `performance.now()` time after which nothing may be written (the claim's budget). */
@@ -57,11 +58,5 @@ export function auditPayload(op: StoredOperation): Record<string, unknown> {
   return req;
 }
 
-/** Deep copy of a gateway answer with every `key` masked (query rows carry the charge key). */
-export function redactAnswer(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactAnswer);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'key' && v ? '[redacted]' : redactAnswer(v)]));
-  }
-  return value;
-}
+/** A gateway answer as it may be stored or shown: every secret field masked, at any depth (domain/redact.ts, the one list). */
+export const redactAnswer = redactSecrets;

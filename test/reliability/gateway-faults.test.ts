@@ -1,5 +1,5 @@
 /**
- * Gateway faults at 10% (DESIGN.md §3.2–3.3): one request in ten — charges, refunds and queries
+ * Gateway faults at 10% (docs/RELIABILITY.md): one request in ten — charges, refunds and queries
  * alike — times out, gets a 5xx (before or after the gateway acted), loses its connection after
  * the gateway acted, or gets a malformed answer. A timeout is *unknown*, never *failed*: no order is
  * charged twice, no refund is paid twice, every operation converges to a final state that agrees

@@ -1,5 +1,5 @@
 /**
- * Hostile input (DESIGN.md §3.5): malformed, oversized and injection-shaped requests to the real API
+ * Hostile input (docs/RELIABILITY.md): malformed, oversized and injection-shaped requests to the real API
  * process, hostile rows in refund-batch files, malformed and undecryptable gateway answers, and a
  * wrong merchant key. Each gets a clear error (a problem+json naming the field or row, an audit
  * entry naming the fault), nothing is enqueued or changed in Redis, and the process stays up.

@@ -1,5 +1,5 @@
 /**
- * Redis restarts (DESIGN.md §3.4): a redis-server of the test's own, AOF on with `appendfsync
+ * Redis restarts (docs/RELIABILITY.md): a redis-server of the test's own, AOF on with `appendfsync
  * everysec`, behind a real API process (`src/main.ts --role api`) and two real worker processes,
  * under a steady stream of charges through the API. Redis is stopped twice mid-run — once by
  * SHUTDOWN, once by kill -9 — and started again on the same port and data directory.

@@ -1,5 +1,5 @@
 /**
- * Security (DESIGN.md §3.6): the dashboard and the API refuse unauthenticated requests; the
+ * Security (docs/RELIABILITY.md): the dashboard and the API refuse unauthenticated requests; the
  * merchant key, charge `key`s and the `encry_data` ciphertexts appear nowhere they should not — not
  * in any Redis key (the charge key lives only in its record's `key` field, where refunds need it),
  * not in the processes' logs, not in the dashboard's JSON or the API's answers; a gateway offering
@@ -116,7 +116,7 @@ describe('authentication', () => {
 });
 
 describe('bugs this suite found, fixed', () => {
-  it('batch API: an unauthenticated /v1/refund-batches request is refused with 401 (src/batch/http.ts used to turn the auth problem into a 500)', async () => {
+  it('batch API: an unauthenticated /v1/refund-batches request is refused with 401 (the batch router used to turn the auth problem into a 500)', async () => {
     const r = await fetch(`${api.url}/v1/refund-batches/x`);
     expect(r.status).toBe(401);
   });

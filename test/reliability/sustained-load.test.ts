@@ -1,5 +1,5 @@
 /**
- * Sustained load (DESIGN.md §2–3): charges at a steady rate for minutes (CI: under a minute) from
+ * Sustained load (docs/RELIABILITY.md): charges at a steady rate for minutes (CI: under a minute) from
  * the producer, through two real worker processes, to 200 simulated terminals. Printed: throughput,
  * enqueue-to-POST latency (p50/p99), and over time the RSS of each worker process, Redis memory
  * and the backlog. Memory must not climb once warm: the workers' RSS stays flat, the backlog stays

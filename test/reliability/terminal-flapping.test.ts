@@ -1,5 +1,5 @@
 /**
- * Terminals flapping offline / online (DESIGN.md §3.1): while every terminal has a line of charges,
+ * Terminals flapping offline / online (docs/RELIABILITY.md): while every terminal has a line of charges,
  * terminals drop offline for a moment and come back, again and again, and now and then the gateway
  * answers "offline" for a terminal that is up. An operation refused as offline keeps its place at
  * the head of its line and is retried; it fails only after the retry deadline. Per terminal, the

@@ -1,5 +1,5 @@
 /**
- * Worker crashes (DESIGN.md §3.2–3.4): three real worker processes serve a steady stream of
+ * Worker crashes (docs/RELIABILITY.md): three real worker processes serve a steady stream of
  * charges, refunds and signature reprints while one of them is killed with SIGKILL at a random
  * moment, again and again, and replaced. Afterwards: every operation has its record and a final
  * state (`unresolved` only where the gateway never gives a final prc), no order was charged twice,

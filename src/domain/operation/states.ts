@@ -3,6 +3,8 @@
  * backwards; every change goes through {@link assertTransition}, and the Redis scripts only apply a
  * change whose `from` state is still the one the caller read (compare-and-set).
  */
+import { MypayError } from '../errors.js';
+
 export const OPERATION_KINDS = ['charge', 'refund', 'reprint_invoice', 'reprint_signature'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
@@ -115,9 +117,12 @@ export function canTransition(from: OperationState, to: OperationState): boolean
   return from === to ? from === 'pending' || from === 'partially_refunded' : TRANSITIONS[from].includes(to);
 }
 
-export class IllegalTransitionError extends Error {
+/** A bug: a test must catch it. Never retried (a rerun would attempt the same transition). */
+export class IllegalTransitionError extends MypayError {
   readonly code = 'ILLEGAL_TRANSITION';
   readonly retryable = false;
+  readonly httpStatus = 500;
+  readonly title = 'Illegal operation transition';
   constructor(readonly from: OperationState, readonly to: OperationState) {
     super(`illegal operation transition ${from} → ${to}`);
     this.name = 'IllegalTransitionError';
