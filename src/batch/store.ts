@@ -64,6 +64,8 @@ export async function writePlan(core: Core, meta: Omit<BatchMeta, 'created'> & {
   for (const r of rows) fields.push(String(r.row), JSON.stringify(r));
   if (fields.length) multi.hset(k.rows(meta.id), ...fields);
   multi.zadd(k.all, created, meta.id);
+  // The index of batches is bounded by the batches' own retention: older entries name expired batches.
+  multi.zremrangebyscore(k.all, '-inf', created - BATCH_RETENTION_MS);
   if (meta.status !== 'complete') multi.sadd(k.active, meta.id);
   for (const r of rows) {
     if (!r.op) continue;
@@ -75,7 +77,9 @@ export async function writePlan(core: Core, meta: Omit<BatchMeta, 'created'> & {
 }
 
 export async function setMeta(core: Core, batchId: string, fields: Partial<Record<keyof BatchMeta, string | number>>): Promise<void> {
-  await core.redis.hset(batchKeys(core.tag).meta(batchId), fields as Record<string, string | number>);
+  const key = batchKeys(core.tag).meta(batchId);
+  // Also for a batch whose plan was never written (or expired): the meta hash never outlives retention.
+  await core.redis.multi().hset(key, fields as Record<string, string | number>).pexpire(key, BATCH_RETENTION_MS).exec();
 }
 
 export async function setRow(core: Core, batchId: string, row: StoredRow): Promise<void> {
