@@ -3,6 +3,8 @@
  * workload plan and the fault schedule do not shift each other when one of them draws more numbers.
  * Nothing in the nemesis calls Math.random: the same seed replays the same plan.
  */
+import { seededRandom } from '../bench/scenarios/support/measure.js';
+
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -17,16 +19,7 @@ export interface Rng {
   fork(label: string): Rng;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 /** FNV-1a of a string: the label part of a fork. */
 function hash(s: string): number {

@@ -115,7 +115,7 @@ describe('worker nodes', () => {
       const h = await startHarness({ sim: { serviceMs: 100 } });
       cleanup.push(() => h.close());
       const target = new URL(h.redis.url);
-      const proxy = await startTcpProxy(Number(target.port || 6379), target.hostname);
+      const proxy = await startTcpProxy(Number(target.port || 6379));
       cleanup.push(() => proxy.close());
       return {
         h,
