@@ -108,11 +108,6 @@ export const TRANSITIONS: Readonly<Record<OperationState, readonly OperationStat
   withdrawn: [],
 };
 
-/** Final states that still have a follow-up due: `not_received` is re-verified at the horizon. */
-export function needsFollowUp(state: OperationState): boolean {
-  return !isFinalState(state) || state === 'not_received';
-}
-
 export function canTransition(from: OperationState, to: OperationState): boolean {
   return from === to ? from === 'pending' || from === 'partially_refunded' : TRANSITIONS[from].includes(to);
 }

@@ -23,8 +23,7 @@
   ARGV[5] lease expiry (ms) for the next holder
   ARGV[6] terminal member <store>|<device>
   ARGV[7] refund settlement: 'refunded' (reservation → refunded) | 'released' (reservation freed)
-          | 'refunded_late' (refunded; the reservation was freed before) | 'released_late' (freed now,
-          kept until a late verification) | ''
+          | 'refunded_late' (refunded; the reservation was freed before) | ''
   ARGV[8] refund uid to claim ('' = none)
   ARGV[9] retention (ms) of the final record, its audit and children
   ARGV[10] janitor due (ms) when the final state still has a follow-up (not_received), '' = none
@@ -80,7 +79,7 @@ if ARGV[2] ~= '' then
       if refunded >= cost then next_state = 'refunded' end
       redis.call('HSET', KEYS[6], 'state', next_state, 'updated', ARGV[4])
     end
-  elseif KEYS[6] ~= KEYS[1] and (settle == 'released' or settle == 'released_late') then
+  elseif KEYS[6] ~= KEYS[1] and settle == 'released' then
     redis.call('HINCRBY', KEYS[6], 'reserved', -amount)
   end
   if ARGV[8] ~= '' and KEYS[7] ~= KEYS[1] then
