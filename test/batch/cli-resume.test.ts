@@ -82,10 +82,28 @@ describe('killing the CLI and the workers mid-batch, then running again', () => 
     expect((await getBatchStatus(h.core, BATCH))?.state).toBe('running');
 
     workers.push(await spawnWorker({ redisUrl: h.redis.url, prefix: h.redis.prefix, gatewayUrl: h.sim.url }));
-    const second = await runCli(file, out).done;
+    let second = await runCli(file, out).done;
     expect(second.stderr).not.toMatch(/refused|error/i);
-    expect(second.code).toBe(0);
     expect(second.stdout).toContain(`batch ${BATCH}: ${ROWS} rows — 0 enqueued, ${ROWS} already enqueued, 0 skipped`);
+    if (second.code === 3) {
+      // A refund whose worker was killed between its claim and its POST's first byte is never sent
+      // again automatically: its outcome was unknown and the gateway shows no trace, so it ends
+      // `not_received` (nothing moved) — exit 3, "complete, some rows not refunded". Those rows, and
+      // only those, are started again explicitly: `mypay retry --batch`, then the same command again.
+      const ops = await h.core.store.getMany(Array.from({ length: ROWS }, (_, i) => operationId('refund', STORE_UID, refundId(i + 1))));
+      const notRefunded = ops.filter((op) => op?.state !== 'refunded');
+      expect(notRefunded.map((op) => op?.state)).toEqual(notRefunded.map(() => 'not_received'));
+      const byUidBefore = h.sim.engine.ledger.refundsByUid();
+      for (const op of notRefunded) expect(byUidBefore[op!.uid!], op!.id).toBeUndefined();
+      const retry = spawn(process.execPath, ['bin/mypay.js', 'retry', '--batch', BATCH], { env: { ...workerEnv({ redisUrl: h.redis.url, prefix: h.redis.prefix, gatewayUrl: h.sim.url }), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let retryOut = '';
+      retry.stdout!.on('data', (d: Buffer) => (retryOut += d.toString()));
+      expect(await new Promise((resolve) => retry.once('exit', resolve))).toBe(0);
+      expect(retryOut).toContain(`batch ${BATCH}: ${notRefunded.length} not_received row(s) of ${ROWS}`);
+      console.log(`${notRefunded.length} row(s) not_received after the kill (claimed, never sent): started again with mypay retry --batch`);
+      second = await runCli(file, out).done;
+    }
+    expect(second.code).toBe(0);
 
     // Exactly once at the gateway: one refund of the whole amount per charge.
     const byUid = h.sim.engine.ledger.refundsByUid();
