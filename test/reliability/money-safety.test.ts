@@ -16,7 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { STORE_UID, charge, startHarness, type Harness } from '../support/harness.js';
 import { spawnWorker, type WorkerProcess } from '../support/processes.js';
-import { startTriggerProxy, type TriggerProxy } from './support/trigger-proxy.js';
+import { startRedisLinkProxy, type RedisLinkProxy } from '../../nemesis/proxy.js';
 import { report, sleep } from './support/report.js';
 
 /** Short windows so each scenario plays out in seconds; the claim rules hold at any scale. */
@@ -35,13 +35,14 @@ const HOLD_MS = 7_000;
 const FINAL = ['paid', 'refunded', 'partially_refunded', 'not_received', 'needs_review', 'rejected', 'failed', 'unresolved', 'declined'];
 
 let h: Harness;
-let proxy: TriggerProxy;
+let proxy: RedisLinkProxy;
 const procs: WorkerProcess[] = [];
 const figures: Record<string, string> = {};
 
 beforeAll(async () => {
   h = await startHarness({ sim: { devices: 12, serviceMs: 50 } });
-  proxy = await startTriggerProxy(Number(new URL(h.redis.url).port));
+  // The nemesis' Redis link proxy: it spots the claim before a POST and partitions or pauses right there.
+  proxy = await startRedisLinkProxy(Number(new URL(h.redis.url).port));
 });
 afterEach(async () => {
   await Promise.all(procs.splice(0).map((p) => p.kill9()));
@@ -100,16 +101,19 @@ describe.each(MODES)('money safety with repeated order ids %s', (dup) => {
       const w1 = await worker('proxy');
       procs.push(w1);
       const orderId = await paidCharge(`${fault}-${dup}`, device);
-      proxy.arm('queued,retry_wait', () => {
-        if (fault === 'partition') proxy.hold();
-        else process.kill(w1.child.pid!, 'SIGSTOP');
+      proxy.armClaim({
+        kind: 'refund',
+        action: fault === 'partition' ? 'partition' : 'pause',
+        onFire: () => {
+          if (fault === 'sigstop') process.kill(w1.child.pid!, 'SIGSTOP');
+        },
       });
       const { operation } = await h.producer.enqueueRefund({ store_uid: STORE_UID, order_id: orderId, refund_id: `r-${orderId}`, cost: 30 });
-      await expect.poll(() => proxy.fired(), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => proxy.armed(), { timeout: 10_000 }).toBe(false);
       // Another worker is there to take the operation over once w1's BullMQ lock lapses.
       procs.push(await worker('direct'));
       await sleep(HOLD_MS);
-      if (fault === 'partition') proxy.release();
+      if (fault === 'partition') proxy.restore();
       else process.kill(w1.child.pid!, 'SIGCONT');
       const op = await settled(operation.id);
       const posts = acted('api/posrefund', orderId);
