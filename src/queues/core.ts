@@ -8,6 +8,7 @@ import { Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { OperationStore } from '../store/operations.js';
+import { EventStore } from '../store/events.js';
 import { bullPrefix } from '../store/keys.js';
 import type { StoredOperation } from '../store/record.js';
 import { DEFAULT_JOB_OPTIONS, QUEUES, jobName, statusJobId, type OperationJob } from './registry.js';
@@ -30,6 +31,8 @@ export interface CoreOptions {
 export interface Core {
   readonly redis: Redis | Cluster;
   readonly store: OperationStore;
+  /** Merchant events (docs/EVENTS.md), written by the store's scripts with each state change. */
+  readonly events: EventStore;
   readonly tag: string;
   readonly prefix: string;
   readonly settings: CoreSettings;
@@ -67,6 +70,7 @@ export function createCore(options: CoreOptions): Core {
   const clock = options.now ? undefined : createRedisClock(redis);
   const now = options.now ?? (() => clock!.now());
   const store = new OperationStore(redis, { tag, retentionMs: options.retentionMs, tombstoneMs: settings.tombstoneMs });
+  const events = new EventStore(redis, tag);
   const queueOpts = { connection: redis, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
   const deviceQueue = new Queue<OperationJob>(QUEUES.device, queueOpts);
   const statusQueue = new Queue<OperationJob>(QUEUES.status, queueOpts);
@@ -95,7 +99,7 @@ export function createCore(options: CoreOptions): Core {
   }
 
   return {
-    redis, store, tag, prefix, settings, logger, deviceQueue, statusQueue,
+    redis, store, events, tag, prefix, settings, logger, deviceQueue, statusQueue,
     now,
     clock,
     dispatch: (op) => makeRunnable(deviceQueue, op.id, jobName(op), op.id, 0, true),

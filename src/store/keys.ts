@@ -19,10 +19,13 @@
  * | {tag}:tomb:<store>:<order_id>    | string | first use of a charge's order_id (outlives the record)  |
  * | {tag}:open                       | zset   | open operations → when the janitor should look (ms)     |
  * | {tag}:janitor                    | string | janitor pass lock (one process at a time, PX)           |
+ * | {tag}:events                     | stream | merchant events of all stores (type, store, op, state)  |
+ * | {tag}:events:<store>             | stream | one store's events with the record after the change     |
  *
  * Bounds: per-operation keys expire with the record (retention after the final state); tombstones
  * after `tombstoneMs`; per-terminal keys expire after the retention when the terminal stays unused;
- * `leases`, `devices` and `open` are bounded by the fleet and by the open operations.
+ * `leases`, `devices` and `open` are bounded by the fleet and by the open operations; the event streams
+ * are trimmed to the retention (MINID) on every write and expire when no event comes for that long.
  */
 export function bullPrefix(tag: string): string {
   return `{${tag}}`;
@@ -49,6 +52,8 @@ export function keysFor(tag: string) {
     auditDevice: (member: string) => `${p}:audit-dev:${member}`,
     tombstone: (store: string, orderId: string) => `${p}:tomb:${idPart(store)}:${idPart(orderId)}`,
     open: `${p}:open`,
+    events: `${p}:events`,
+    storeEvents: (store: string) => `${p}:events:${idPart(store)}`,
     janitorLock: `${p}:janitor`,
     leasePrefix: `${p}:lease:`,
   };

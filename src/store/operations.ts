@@ -4,6 +4,7 @@
  */
 import type { Redis, Cluster } from 'ioredis';
 import { isFinalState, type OperationState } from '../domain/operation/states.js';
+import type { EventType } from '../domain/events.js';
 import { defineScripts } from './scripts.js';
 import { keysFor, operationId, terminalMember, type Keys } from './keys.js';
 import { storedOperationSchema, type StoredOperation } from './record.js';
@@ -97,6 +98,17 @@ export interface TransitionOptions {
   /** Janitor index: when to look at this operation next (open states). */
   janitorDue?: number;
   fields?: Fields;
+  /** Written in the same script as the change: see {@link Effects}. */
+  effects?: Effects;
+}
+
+/**
+ * What a state change writes besides the record, atomically with it (lua/lib/effects.lua): the
+ * audit entry (operation and terminal trail) and the merchant event (docs/EVENTS.md).
+ */
+export interface Effects {
+  audit?: { event: string; data: unknown; summary: string };
+  event?: EventType | null;
 }
 
 export class OperationStore {
@@ -193,10 +205,11 @@ export class OperationStore {
     const k = this.keys;
     const final = isFinalState(to);
     const [status, a, b, c] = await this.redis.mypayTransition(
-      k.op(op.id), k.lease(member), k.leases, k.open, k.audit(op.id),
+      k.op(op.id), k.lease(member), k.leases, k.open, k.audit(op.id), k.auditDevice(member), k.device(member), k.events, k.storeEvents(op.store),
       op.id, to, opts.expect.join(','), opts.now, opts.leaseUntil ?? 0, member, opts.requireHolder ? '1' : '0', opts.incr ?? '',
       opts.claim ?? '', opts.afterFence ? '1' : '0',
       final ? '-' : (opts.janitorDue ?? ''), final ? this.retentionMs : '',
+      this.effectsArg(opts.effects),
       ...flat(opts.fields ?? {}),
     );
     if (status === 'ok') return { ok: true, counter: Number(a || 0) };
@@ -232,6 +245,7 @@ export class OperationStore {
       /** The final state still has a follow-up due then (not_received: its late verification). */
       janitorDue?: number;
       fields?: Fields;
+      effects?: Effects;
     },
   ): Promise<{ ok: true; next: string | null } | { ok: false; state: string; sends: number; claim: string }> {
     const member = terminalMember(op.store, op.device);
@@ -242,12 +256,25 @@ export class OperationStore {
     const childrenKey = op.kind === 'charge' ? k.children(op.id) : k.op(op.id);
     const [status, value, sends, claim] = await this.redis.mypayFinish(
       k.op(op.id), k.lease(member), k.leases, k.mailboxLive(member), k.mailboxBulk(member), chargeKey, claimedKey, k.audit(op.id), childrenKey, k.open,
+      k.auditDevice(member), k.device(member), k.events, k.storeEvents(op.store),
       op.id, state ?? '', (opts.expect ?? []).join(','), opts.now, opts.nextLeaseUntil, member,
       settles ? opts.settleRefund! : '', opts.refundUid ?? '', this.retentionMs, opts.janitorDue ?? '', opts.claim ?? '',
+      this.effectsArg(opts.effects),
       ...flat(opts.fields ?? {}),
     );
     if (status !== 'ok') return { ok: false, state: value ?? '', sends: Number(sends ?? 0), claim: claim ?? '' };
     return { ok: true, next: value ? value : null };
+  }
+
+  /** The effects argument of the transition and finish scripts ('' = none). */
+  private effectsArg(fx: Effects | undefined): string {
+    if (!fx || (!fx.audit && !fx.event)) return '';
+    return JSON.stringify({
+      a: fx.audit ? [fx.audit.event, JSON.stringify(fx.audit.data), fx.audit.summary] : undefined,
+      e: fx.event ?? undefined,
+      r: this.retentionMs,
+      m: this.deviceAuditMax,
+    });
   }
 
   leaseHolder(store: string, device: string): Promise<string | null> {
@@ -321,15 +348,9 @@ export class OperationStore {
    */
   async markPoison(id: string, reason: string, now: number): Promise<void> {
     const k = this.keys;
-    await this.redis
-      .multi()
-      .hset(k.op(id), 'state', 'needs_review', 'review', reason, 'updated', now, 'finished', now)
-      .pexpire(k.op(id), this.retentionMs)
-      // XADD first: it creates the stream of an operation never sent, which must expire too.
-      .xadd(k.audit(id), '*', 'event', 'review', 'data', JSON.stringify({ reason }))
-      .pexpire(k.audit(id), this.retentionMs)
-      .zrem(k.open, id)
-      .exec();
+    // The store names the event stream (a key of the script); a record without one gets no event.
+    const store = (await this.redis.hget(k.op(id), 'store')) ?? '';
+    await this.redis.mypayPoison(k.op(id), k.audit(id), k.open, k.events, k.storeEvents(store), id, reason, now, this.retentionMs, store ? '1' : '0');
   }
 
   async indexUid(store: string, uid: string, chargeId: string): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { OPERATION_KINDS, OPERATION_STATES } from '../domain/operation/states.js';
-import { REDACTED } from '../domain/redact.js';
+import { REDACTED, redactSecrets } from '../domain/redact.js';
 
 const num = z.coerce.number().int();
 const optNum = z.coerce.number().int().optional();
@@ -173,4 +173,13 @@ export function toRecord(op: StoredOperation): OperationRecord {
     released_at: iso(op.released),
     finished_at: iso(op.finished),
   };
+}
+
+/**
+ * The record as the API, events and webhooks show it: {@link toRecord} masks the charge key; the
+ * request payload gets the deep pass of the one redaction list too (domain/redact.ts).
+ */
+export function publicRecord(op: StoredOperation): OperationRecord {
+  const r = toRecord(op);
+  return { ...r, request: redactSecrets(r.request) as Record<string, unknown> };
 }

@@ -3,16 +3,19 @@ import { readFileSync } from 'node:fs';
 import type { Redis, Cluster, Result } from 'ioredis';
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+/** A script that writes audit entries and merchant events gets the shared functions of lib/effects.lua first. */
+const withEffects = (name: string) => `${lua('lib/effects')}\n${lua(name)}`;
 
 export const SCRIPTS = {
   mypayEnqueue: { numberOfKeys: 10, lua: lua('enqueue') },
   mypayClaim: { numberOfKeys: 6, lua: lua('claim') },
-  mypayTransition: { numberOfKeys: 5, lua: lua('transition') },
-  mypayFinish: { numberOfKeys: 10, lua: lua('finish') },
+  mypayTransition: { numberOfKeys: 9, lua: withEffects('transition') },
+  mypayFinish: { numberOfKeys: 14, lua: withEffects('finish') },
   mypayRenew: { numberOfKeys: 3, lua: lua('renew') },
   mypaySweep: { numberOfKeys: 1, lua: lua('sweep') },
   mypayRequeue: { numberOfKeys: 7, lua: lua('requeue') },
   mypayAnnotate: { numberOfKeys: 2, lua: lua('annotate') },
+  mypayPoison: { numberOfKeys: 5, lua: withEffects('poison') },
 } as const;
 
 type Args = (string | number)[];
@@ -25,6 +28,7 @@ export interface ScriptCommands {
   mypayTransition(...args: Args): Promise<string[]>;
   mypayFinish(...args: Args): Promise<string[]>;
   mypaySweep(...args: Args): Promise<string[]>;
+  mypayPoison(...args: Args): Promise<number>;
 }
 
 declare module 'ioredis' {
@@ -37,6 +41,7 @@ declare module 'ioredis' {
     mypayTransition(...args: Args): Result<string[], Context>;
     mypayFinish(...args: Args): Result<string[], Context>;
     mypaySweep(...args: Args): Result<string[], Context>;
+    mypayPoison(...args: Args): Result<number, Context>;
   }
 }
 

@@ -19,6 +19,7 @@ import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { decideAfterPostFailure, judgeStaleAnswer, type PostFailure } from '../domain/operation/policy.js';
 import { assertTransition, isFinalState, type OperationState } from '../domain/operation/states.js';
+import { eventTypeFor } from '../domain/events.js';
 import { isGatewayError, type GatewayFailure } from '../gateway/errors.js';
 import { operationJobSchema, type OperationJob } from '../queues/registry.js';
 import type { Refused } from '../store/operations.js';
@@ -111,6 +112,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       incr: reprint ? undefined : 'unknown_posts',
       fields: { msg: reprint ? "reprint outcome unknown (worker stopped during the POST); check the terminal's printer" : why, unknown_at: now, finished: reprint ? now : undefined },
       leaseUntil: reprint ? now + settings.printCooldownMs + settings.leaseMs : undefined,
+      effects: { audit: { event: 'takeover', data: { from: 'sending', to, sends: op.sends ?? 0 }, summary: `taken over → ${to}` }, event: eventTypeFor(op.kind, to) },
     });
     if (!moved.ok) {
       if (moved.reason === 'fenced') {
@@ -120,7 +122,6 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       }
       return moved.reason === 'stale' ? moved.state : 'not_holder';
     }
-    await core.store.audit(op, 'takeover', { from: 'sending', to, sends: op.sends ?? 0 }, `taken over → ${to}`);
     await job.log(`${why}; ${reprint ? 'reprint unresolved' : 'following up by query'}`);
     if (reprint) {
       ctx.onEvent?.({ type: 'final', op, state: 'unresolved' });
@@ -205,6 +206,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       const moved = await core.store.transition(sending, 'accepted', {
         expect: ['sending'], claim: claimToken, now: at, janitorDue: due(settings.poll.denseIntervalMs),
         fields: { accepted: at, msg },
+        effects: { event: eventTypeFor(op.kind, 'accepted') },
       });
       await recordAnswer(job, sending, { code: 'B200', msg, latencyMs: answer.latencyMs }, moved.ok ? undefined : moved);
       ctx.onEvent?.({ type: 'post', op, cmd, latencyMs: answer.latencyMs, outcome: 'B200' });
@@ -326,9 +328,9 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     const moved = await core.store.transition(op, state, {
       expect: ['sending'], claim: op.claim, now, fields: { msg, finished: now },
       leaseUntil: now + settings.printCooldownMs + settings.leaseMs,
+      effects: { audit: { event: 'final', data: { state, msg }, summary: state }, event: eventTypeFor(op.kind, state) },
     });
     if (!moved.ok) return staleAnswer(op, moved, `a reprint answer (${state})`, log);
-    await core.store.audit(op, 'final', { state, msg }, state);
     ctx.onEvent?.({ type: 'final', op, state });
     await job.log(`${state}; terminal kept ${settings.printCooldownMs} ms for printing`);
     return sleep(job, token, settings.printCooldownMs);

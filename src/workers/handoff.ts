@@ -1,6 +1,7 @@
 /** Final states and hand-off of the terminal, shared by both workers and the sweeper. */
 import type { OperationState } from '../domain/operation/states.js';
 import { assertTransition, isFinalState } from '../domain/operation/states.js';
+import { eventTypeFor } from '../domain/events.js';
 import { REDACTED, type StoredOperation } from '../store/record.js';
 import type { Fields } from '../store/operations.js';
 import type { WorkerContext } from './context.js';
@@ -38,14 +39,17 @@ export async function finishOperation(ctx: WorkerContext, op: StoredOperation, s
     expect: [op.state], now, nextLeaseUntil: now + core.settings.leaseMs, settleRefund: refundSettlement(op, state), refundUid: extra.refundUid,
     claim: extra.claim, janitorDue: extra.janitorDue,
     fields: { ...fields, refund_uid: extra.refundUid },
+    // The audit entry and the merchant event are written by the same script as the final state.
+    // `fields` may carry the charge `key` from the query row (kept in the record for refunds); the
+    // audit trail masks it like every other audit entry.
+    effects: {
+      audit: { event: 'final', data: { state, ...fields, ...(fields.key ? { key: REDACTED } : {}) }, summary: `${state}${fields.prc ? ` prc ${fields.prc}` : ''}` },
+      event: eventTypeFor(op.kind, state),
+    },
   });
   if (!res.ok) return false;
-  // Wake the next operation first: the audit entry is not on the terminal's critical path.
   if (res.next) await wake(ctx, res.next);
   ctx.onEvent?.({ type: 'final', op, state });
-  // `fields` may carry the charge `key` from the query row (kept in the record for refunds); the
-  // audit trail masks it like every other audit entry.
-  await core.store.audit(op, 'final', { state, ...fields, ...(fields.key ? { key: REDACTED } : {}) }, `${state}${fields.prc ? ` prc ${fields.prc}` : ''}`);
   return true;
 }
 

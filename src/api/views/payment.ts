@@ -2,7 +2,7 @@
 import type { Core } from '../../queues/core.js';
 import type { AuditEntry } from '../../store/operations.js';
 import { operationId } from '../../store/keys.js';
-import { toRecord, type OperationRecord, type StoredOperation } from '../../store/record.js';
+import { publicRecord, type OperationRecord, type StoredOperation } from '../../store/record.js';
 import { redactSecrets } from '../../domain/redact.js';
 import { relatedOperations } from './related.js';
 
@@ -37,7 +37,4 @@ export async function paymentView(core: Core, storeUid: string, orderId: string)
 }
 
 /** toRecord already masks the charge key; the request payload gets the deep pass too. */
-export function shown(op: StoredOperation): OperationRecord {
-  const r = toRecord(op);
-  return { ...r, request: redactSecrets(r.request) as Record<string, unknown> };
-}
+export const shown = publicRecord;

@@ -15,6 +15,10 @@
   KEYS[8] the op's audit stream (expires with the record)
   KEYS[9] the op's children set (charges: expires with the record; else = KEYS[1])
   KEYS[10] open operations zset (janitor index)
+  KEYS[11] the terminal's audit stream (capped)
+  KEYS[12] the terminal's hash
+  KEYS[13] event stream (all stores)
+  KEYS[14] the store's event stream
 
   ARGV[1] op id
   ARGV[2] final state, or '' to hand the terminal on only
@@ -28,7 +32,9 @@
   ARGV[9] retention (ms) of the final record, its audit and children
   ARGV[10] janitor due (ms) when the final state still has a follow-up (not_received), '' = none
   ARGV[11] expected claim token ('' = any)
-  ARGV[12..] field, value pairs to set with the final state
+  ARGV[12] effects (JSON, lib/effects.lua) of the final state: audit entry and merchant event; '' = none.
+           A refund that moves its charge to partially_refunded / refunded writes the charge's event too.
+  ARGV[13..] field, value pairs to set with the final state
 
   Returns {'ok', next op id or ''} | {'stale', current state, sends, claim}
         | {'stale', 'claimed', sends, claim} when the refund uid is already another refund's
@@ -50,7 +56,7 @@ if ARGV[2] ~= '' then
     return {'stale', 'claimed', sends, claim}
   end
   local fields = {}
-  for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end
+  for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[4], 'finished', ARGV[4], unpack(fields))
   redis.call('PEXPIRE', KEYS[1], ARGV[9])
   redis.call('PEXPIRE', KEYS[8], ARGV[9])
@@ -65,6 +71,9 @@ if ARGV[2] ~= '' then
     redis.call('LREM', KEYS[4], 1, ARGV[1])
     redis.call('LREM', KEYS[5], 1, ARGV[1])
   end
+  local fx = nil
+  if ARGV[12] ~= '' then fx = cjson.decode(ARGV[12]) end
+  local charge_event = nil
   local amount = tonumber(redis.call('HGET', KEYS[1], 'cost') or '0')
   local settle = ARGV[7]
   -- The charge's record expired meanwhile: nothing to settle (HINCRBY would re-create it as a stub without a TTL).
@@ -78,6 +87,7 @@ if ARGV[2] ~= '' then
       local next_state = 'partially_refunded'
       if refunded >= cost then next_state = 'refunded' end
       redis.call('HSET', KEYS[6], 'state', next_state, 'updated', ARGV[4])
+      if next_state ~= cstate then charge_event = 'charge.' .. next_state end
     end
   elseif KEYS[6] ~= KEYS[1] and settle == 'released' then
     redis.call('HINCRBY', KEYS[6], 'reserved', -amount)
@@ -85,6 +95,12 @@ if ARGV[2] ~= '' then
   if ARGV[8] ~= '' and KEYS[7] ~= KEYS[1] then
     redis.call('SADD', KEYS[7], ARGV[8])
     redis.call('PEXPIRE', KEYS[7], ARGV[9])
+  end
+  if fx then
+    mypay_effects(fx, KEYS[1], KEYS[8], KEYS[11], KEYS[12], KEYS[13], KEYS[14], ARGV[1], ARGV[4])
+    if fx.e and charge_event then
+      mypay_event(charge_event, fx.r, KEYS[6], KEYS[13], KEYS[14], redis.call('HGET', KEYS[6], 'id'), ARGV[4])
+    end
   end
 end
 

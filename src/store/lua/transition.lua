@@ -9,6 +9,10 @@
   KEYS[3] lease expiries zset
   KEYS[4] open operations zset (janitor index)
   KEYS[5] the op's audit stream (expires with a final record)
+  KEYS[6] the terminal's audit stream (capped)
+  KEYS[7] the terminal's hash
+  KEYS[8] event stream (all stores)
+  KEYS[9] the store's event stream
 
   ARGV[1] op id
   ARGV[2] new state
@@ -22,7 +26,8 @@
   ARGV[10] '1' = only once Redis TIME has passed the record's `claim_until` (taking a claim over)
   ARGV[11] janitor due (ms) for the open index; '' = leave, '-' = remove
   ARGV[12] retention (ms) of the record and its audit; '' = none (non-final states)
-  ARGV[13..] field, value pairs to set
+  ARGV[13] effects (JSON, lib/effects.lua): audit entry and merchant event of this change; '' = none
+  ARGV[14..] field, value pairs to set
 
   Returns {'ok', counter} | {'stale', current state, sends, claim} | {'not_holder', holder or ''}
         | {'fenced', claim_until}
@@ -47,7 +52,7 @@ end
 local counter = ''
 if ARGV[8] ~= '' then counter = tostring(redis.call('HINCRBY', KEYS[1], ARGV[8], 1)) end
 local fields = {}
-for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 14, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[4], unpack(fields))
 if ARGV[5] ~= '0' and redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
@@ -60,5 +65,8 @@ end
 if ARGV[12] ~= '' then
   redis.call('PEXPIRE', KEYS[1], ARGV[12])
   redis.call('PEXPIRE', KEYS[5], ARGV[12])
+end
+if ARGV[13] ~= '' then
+  mypay_effects(cjson.decode(ARGV[13]), KEYS[1], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], ARGV[1], ARGV[4])
 end
 return {'ok', counter}

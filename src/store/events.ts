@@ -1,0 +1,151 @@
+/**
+ * Merchant events as stored (docs/EVENTS.md): the state-changing scripts append each event to the
+ * stream of all stores (a pointer: type, store, operation, state) and to its store's stream (the
+ * event with the record as it was right after the change). Event ids are the stream ids, so they
+ * order the events of one operation — and of one store — as the changes happened.
+ */
+import type { Redis, Cluster } from 'ioredis';
+import { isEventType, type EventType } from '../domain/events.js';
+import { isFinalState, type OperationState } from '../domain/operation/states.js';
+import { keysFor, type Keys } from './keys.js';
+import { publicRecord, storedOperationSchema, type OperationRecord } from './record.js';
+
+/** What a merchant receives: the event feed's items and the webhook bodies. */
+export interface MypayEvent {
+  /** `evt_<stream id>`: unique, and the order of events of one store. The webhook-id of its deliveries. */
+  id: string;
+  type: EventType;
+  created_at: string;
+  store_uid: string;
+  data: { object: OperationRecord | Record<string, unknown> };
+}
+
+/** One entry of the all-stores stream: enough to route the event without reading its body. */
+export interface EventPointer {
+  /** Stream id (without `evt_`). */
+  sid: string;
+  type: EventType;
+  store: string;
+  op: string;
+  state: string;
+}
+
+export const EVENT_PREFIX = 'evt_';
+
+/** `evt_1732771200000-0` → `1732771200000-0`; null when it is not an event id. */
+export function streamIdOf(eventId: string): string | null {
+  const m = /^evt_(\d{1,16}-\d{1,16})$/.exec(eventId);
+  return m ? m[1]! : null;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+function fieldsOf(raw: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) out[raw[i]!] = raw[i + 1]!;
+  return out;
+}
+
+export function toPointer([sid, raw]: StreamEntry): EventPointer | null {
+  const f = fieldsOf(raw);
+  if (!f.type || !isEventType(f.type) || !f.store) return null;
+  return { sid, type: f.type, store: f.store, op: f.op ?? '', state: f.state ?? '' };
+}
+
+/** Whether the pointed-at operation reached a final state with this event (waiters answer on it). */
+export function isFinalPointer(p: EventPointer): boolean {
+  return p.state !== '' && isFinalState(p.state as OperationState);
+}
+
+export class EventStore {
+  readonly keys: Keys;
+
+  constructor(readonly redis: Redis | Cluster, tag: string) {
+    this.keys = keysFor(tag);
+  }
+
+  /** The event as a merchant sees it, from a store stream entry. */
+  render(store: string, [sid, raw]: StreamEntry): MypayEvent | null {
+    const f = fieldsOf(raw);
+    if (!f.type || !isEventType(f.type)) return null;
+    let object: MypayEvent['data']['object'] = {};
+    try {
+      const parsed = JSON.parse(f.obj ?? '{}') as Record<string, unknown>;
+      const rec = storedOperationSchema.safeParse(parsed);
+      // A record that did not parse (a poison record moved to review) is shown as far as it goes.
+      object = rec.success ? publicRecord(rec.data) : { id: f.op, state: parsed.state, review: parsed.review, store_uid: store };
+    } catch {
+      object = { id: f.op, store_uid: store };
+    }
+    const at = Number(f.at ?? sid.split('-')[0]);
+    return { id: `${EVENT_PREFIX}${sid}`, type: f.type, created_at: new Date(at).toISOString(), store_uid: store, data: { object } };
+  }
+
+  /** One event by id, or null (unknown, or trimmed after the retention). */
+  async get(store: string, eventId: string): Promise<MypayEvent | null> {
+    const sid = streamIdOf(eventId);
+    if (!sid) return null;
+    const rows = (await this.redis.xrange(this.keys.storeEvents(store), sid, sid)) as StreamEntry[];
+    return rows[0] ? this.render(store, rows[0]) : null;
+  }
+
+  /**
+   * A store's events after `after` (exclusive), oldest first. With `types`, at most `scan` entries
+   * are looked at per call (bounded cost), so a page may hold fewer than `limit` events while
+   * `next` still moves on: read on until `next` is null.
+   */
+  async page(store: string, o: { after?: string; limit: number; types?: ReadonlySet<string>; scan?: number }): Promise<{ events: MypayEvent[]; next: string | null }> {
+    const start = o.after ? `(${o.after}` : '-';
+    const count = o.types ? Math.max(o.limit, o.scan ?? 1000) : o.limit;
+    const rows = (await this.redis.xrange(this.keys.storeEvents(store), start, '+', 'COUNT', count)) as StreamEntry[];
+    const events: MypayEvent[] = [];
+    let last: string | null = null;
+    for (const row of rows) {
+      last = row[0];
+      const e = this.render(store, row);
+      if (e && (!o.types || o.types.has(e.type))) events.push(e);
+      if (events.length >= o.limit) break;
+    }
+    const more = rows.length === count || (last !== null && last !== rows[rows.length - 1]?.[0]);
+    return { events, next: more && last ? `${EVENT_PREFIX}${last}` : null };
+  }
+
+  /** Events of all stores after `after` (the all-stores stream), bodies read from their store streams in one pipeline. */
+  async pageAll(o: { after?: string; limit: number; types?: ReadonlySet<string>; stores?: ReadonlySet<string>; scan?: number }): Promise<{ events: MypayEvent[]; next: string | null }> {
+    const start = o.after ? `(${o.after}` : '-';
+    const count = o.types || o.stores ? Math.max(o.limit, o.scan ?? 1000) : o.limit;
+    const rows = (await this.redis.xrange(this.keys.events, start, '+', 'COUNT', count)) as StreamEntry[];
+    const wanted: EventPointer[] = [];
+    let last: string | null = null;
+    for (const row of rows) {
+      last = row[0];
+      const p = toPointer(row);
+      if (p && (!o.types || o.types.has(p.type)) && (!o.stores || o.stores.has(p.store))) wanted.push(p);
+      if (wanted.length >= o.limit) break;
+    }
+    const events = await this.bodies(wanted);
+    const more = rows.length === count || (last !== null && last !== rows[rows.length - 1]?.[0]);
+    return { events, next: more && last ? `${EVENT_PREFIX}${last}` : null };
+  }
+
+  /** The events behind pointers, in their order (one pipelined round trip); trimmed ones are left out. */
+  async bodies(pointers: readonly EventPointer[]): Promise<MypayEvent[]> {
+    if (pointers.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const p of pointers) pipe.xrange(this.keys.storeEvents(p.store), p.sid, p.sid);
+    const res = (await pipe.exec()) ?? [];
+    const out: MypayEvent[] = [];
+    res.forEach(([err, rows], i) => {
+      const row = (rows as StreamEntry[] | null)?.[0];
+      const e = !err && row ? this.render(pointers[i]!.store, row) : null;
+      if (e) out.push(e);
+    });
+    return out;
+  }
+
+  /** The newest stream id of the all-stores stream ('0-0' when empty): where a live tail starts. */
+  async lastId(): Promise<string> {
+    const rows = (await this.redis.xrevrange(this.keys.events, '+', '-', 'COUNT', 1)) as StreamEntry[];
+    return rows[0]?.[0] ?? '0-0';
+  }
+}
