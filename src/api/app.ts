@@ -11,6 +11,7 @@ import { jsonBody } from './body.js';
 import type { ApiOptions } from './deps.js';
 import { buildOpenApi } from './openapi.js';
 import { notFound, problemHandler } from './problem.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { operationRoutes } from './routes/operations.js';
 import { callbackRoutes, queryRoutes } from './routes/queries.js';
@@ -46,7 +47,7 @@ export function createApiApp(api: ApiOptions): Express {
   app.use('/v1', callbackRoutes(api, limit));
   // Before the v1 body parser: a batch (CSV or JSON, up to 20 MiB) brings its own.
   app.use(createRefundBatchRouter({ core: api.core, producer: api.producer, stores: api.stores, auth: bearerAuth(api.apiKeys), logger: api.logger }));
-  app.use('/v1', bearerAuth(api.apiKeys), ...jsonBody(limit), operationRoutes(api), queryRoutes(api));
+  app.use('/v1', bearerAuth(api.apiKeys), ...jsonBody(limit), operationRoutes(api), queryRoutes(api), eventRoutes(api));
   app.use(BOARD_PATH, basicAuth(api.admin), createBoard(api.core, { readOnly: api.boardReadOnly ?? false }));
   app.use(notFound);
   app.use(problemHandler(api.logger));

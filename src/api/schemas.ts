@@ -4,6 +4,7 @@
  * against real answers by the API tests, so the OpenAPI document cannot drift from what is served.
  */
 import { z } from 'zod';
+import { isEventType, type EventType } from '../domain/events.js';
 import { chargeRequestObject } from '../domain/schemas/requests/charge.js';
 import { OPERATION_KINDS, OPERATION_STATES } from '../domain/operation/states.js';
 import { invoiceReprintInputSchema, refundInputSchema, signatureReprintInputSchema } from '../producers/operations.producer.js';
@@ -98,6 +99,29 @@ export const devicesQuerySchema = z.strictObject({
   store_uid: z.string().min(1).optional(),
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+/** `GET /v1/operations/{id}?wait=`: seconds to hold the request until the operation is final. */
+export const operationQuerySchema = z.strictObject({
+  wait: z.coerce.number().min(0).max(60).optional(),
+});
+
+/** `GET /v1/events` */
+export const eventsQuerySchema = z.strictObject({
+  store_uid: z.string().min(1).optional(),
+  /** Comma-separated event types. */
+  type: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s === '') return undefined;
+      const types = s.split(',').map((t) => t.trim()).filter(Boolean);
+      const bad = types.filter((t) => !isEventType(t));
+      if (bad.length) ctx.addIssue({ code: 'custom', message: `unknown event type(s): ${bad.join(', ')}` });
+      return types as EventType[];
+    }),
+  after: z.string().regex(/^evt_\d{1,16}-\d{1,16}$/, 'must be an event id (evt_…)').optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
 export const callbackResultSchema = z.object({

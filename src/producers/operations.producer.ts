@@ -29,6 +29,9 @@ import { enqueueOperation, enqueueOperations, type EnqueueOutcome, type EnqueueR
 import type { CreateOperation } from '../store/operations.js';
 import { fieldError } from './errors.js';
 import { fingerprint } from './fingerprint.js';
+import { createEventTail, type EventFilter, type EventTail } from './event-tail.js';
+import { streamIdOf, type EventPage, type MypayEvent } from '../store/events.js';
+import type { EventType } from '../domain/events.js';
 
 export type Lane = 'live' | 'bulk';
 const laneSchema = z.enum(['live', 'bulk']).default('live');
@@ -75,6 +78,8 @@ export interface OrderView {
   reprints: OperationRecord[];
 }
 
+export type { EventFilter, EventTail, MypayEvent, EventType };
+
 export interface ProducerOptions extends CoreOptions {
   /** Store uids this producer may enqueue for (configured merchants). Unset: any. */
   stores?: readonly string[];
@@ -95,12 +100,26 @@ export interface Producer {
   getPayment(storeUid: string, orderId: string): Promise<OperationRecord | null>;
   /** The charge of an order with its refunds and reprints, oldest first. */
   getOrder(storeUid: string, orderId: string): Promise<OrderView | null>;
+  /**
+   * The operation as soon as it is final, or as it is after `timeoutMs` (check `state`); null when
+   * there is no such operation. All waits of a process share one blocking read of the event stream
+   * (no Redis round trip per check).
+   */
+  waitForFinal(id: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<OperationRecord | null>;
+  /** The process' one live tail of the event stream (created on first use; closed with the producer). */
+  eventTail(): EventTail;
+  /** New merchant events as they happen (stream order), optionally of some types or stores; returns the unsubscribe function. */
+  subscribe(handler: (event: MypayEvent) => void | Promise<void>, filter?: EventFilter): () => void;
+  /** A store's events after the cursor `after` (an event id), oldest first: the feed `GET /v1/events` serves. */
+  listEvents(options: { store_uid: string; after?: string; limit?: number; types?: readonly EventType[] }): Promise<EventPage>;
   close(): Promise<void>;
 }
 
 export function createProducer(options: ProducerOptions | Core): Producer {
   const core: Core = 'store' in options ? options : createCore(options);
   const allowed = 'store' in options ? undefined : options.stores;
+  let tail: EventTail | null = null;
+  const events = () => (tail ??= createEventTail(core));
 
   const checkStore = (store: string) => {
     if (allowed && !allowed.includes(store)) throw fieldError('store_uid', `store ${store} is not configured`);
@@ -234,7 +253,26 @@ export function createProducer(options: ProducerOptions | Core): Producer {
       return { payment: toRecord(charge), refunds: children.filter((c) => c.kind === 'refund'), reprints: children.filter((c) => c.kind !== 'refund') };
     },
 
-    close: () => core.close(),
+    async waitForFinal(id, { timeoutMs, signal }) {
+      const op = await events().waitForFinal(id, timeoutMs, signal);
+      return op ? toRecord(op) : null;
+    },
+
+    eventTail: events,
+
+    subscribe: (handler, filter) => events().subscribe(handler, filter),
+
+    async listEvents({ store_uid: store, after, limit = 100, types }) {
+      checkStore(store);
+      const sid = after === undefined ? undefined : streamIdOf(after);
+      if (sid === null) throw fieldError('after', 'is not an event id (evt_…)');
+      return core.events.page(store, { after: sid, limit, types: types ? new Set(types) : undefined });
+    },
+
+    async close() {
+      await tail?.close();
+      await core.close();
+    },
   };
 }
 

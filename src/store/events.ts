@@ -32,6 +32,13 @@ export interface EventPointer {
 
 export const EVENT_PREFIX = 'evt_';
 
+/** One page of a feed: the events, the id of the last entry looked at (the next `after`; null when none was), and whether more may follow. */
+export interface EventPage {
+  events: MypayEvent[];
+  cursor: string | null;
+  more: boolean;
+}
+
 /** `evt_1732771200000-0` → `1732771200000-0`; null when it is not an event id. */
 export function streamIdOf(eventId: string): string | null {
   const m = /^evt_(\d{1,16}-\d{1,16})$/.exec(eventId);
@@ -92,9 +99,9 @@ export class EventStore {
   /**
    * A store's events after `after` (exclusive), oldest first. With `types`, at most `scan` entries
    * are looked at per call (bounded cost), so a page may hold fewer than `limit` events while
-   * `next` still moves on: read on until `next` is null.
+   * the cursor still moves on: read on while `more`.
    */
-  async page(store: string, o: { after?: string; limit: number; types?: ReadonlySet<string>; scan?: number }): Promise<{ events: MypayEvent[]; next: string | null }> {
+  async page(store: string, o: { after?: string; limit: number; types?: ReadonlySet<string>; scan?: number }): Promise<EventPage> {
     const start = o.after ? `(${o.after}` : '-';
     const count = o.types ? Math.max(o.limit, o.scan ?? 1000) : o.limit;
     const rows = (await this.redis.xrange(this.keys.storeEvents(store), start, '+', 'COUNT', count)) as StreamEntry[];
@@ -107,11 +114,11 @@ export class EventStore {
       if (events.length >= o.limit) break;
     }
     const more = rows.length === count || (last !== null && last !== rows[rows.length - 1]?.[0]);
-    return { events, next: more && last ? `${EVENT_PREFIX}${last}` : null };
+    return { events, cursor: last ? `${EVENT_PREFIX}${last}` : null, more };
   }
 
   /** Events of all stores after `after` (the all-stores stream), bodies read from their store streams in one pipeline. */
-  async pageAll(o: { after?: string; limit: number; types?: ReadonlySet<string>; stores?: ReadonlySet<string>; scan?: number }): Promise<{ events: MypayEvent[]; next: string | null }> {
+  async pageAll(o: { after?: string; limit: number; types?: ReadonlySet<string>; stores?: ReadonlySet<string>; scan?: number }): Promise<EventPage> {
     const start = o.after ? `(${o.after}` : '-';
     const count = o.types || o.stores ? Math.max(o.limit, o.scan ?? 1000) : o.limit;
     const rows = (await this.redis.xrange(this.keys.events, start, '+', 'COUNT', count)) as StreamEntry[];
@@ -125,7 +132,7 @@ export class EventStore {
     }
     const events = await this.bodies(wanted);
     const more = rows.length === count || (last !== null && last !== rows[rows.length - 1]?.[0]);
-    return { events, next: more && last ? `${EVENT_PREFIX}${last}` : null };
+    return { events, cursor: last ? `${EVENT_PREFIX}${last}` : null, more };
   }
 
   /** The events behind pointers, in their order (one pipelined round trip); trimmed ones are left out. */

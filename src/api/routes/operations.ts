@@ -13,6 +13,9 @@ import { withStore } from '../stores.js';
 import { operationView } from '../views/payment.js';
 import { redactSecrets } from '../../domain/redact.js';
 import { recheckOperation, requestRetry } from '../../producers/callbacks.js';
+import { isFinalState } from '../../domain/operation/states.js';
+import { parseOrThrow } from '../../domain/validation.js';
+import { operationQuerySchema } from '../schemas.js';
 
 export function operationRoutes(api: ApiOptions): Router {
   const { core, producer, stores } = api;
@@ -43,9 +46,18 @@ export function operationRoutes(api: ApiOptions): Router {
     await reply(res, await producer.enqueueSignatureReprint(input(req, 'reprint_id') as SignatureReprintInput));
   });
 
+  // `?wait=<seconds ≤ 60>`: answers as soon as the operation is final, or when the wait ends with its
+  // current state. Waits share the process' one live tail of the event stream (producers/event-tail.ts).
   router.get('/operations/:id', async (req, res) => {
-    const op = await core.store.get(req.params.id);
+    const q = parseOrThrow(operationQuerySchema, { ...req.query });
+    let op = await core.store.get(req.params.id);
     if (!op || !stores.includes(op.store)) throw new HttpProblem(404, 'not_found', 'Not found', [{ field: 'id', message: 'no such operation' }]);
+    if (q.wait && !isFinalState(op.state)) {
+      const gone = new AbortController();
+      res.on('close', () => gone.abort());
+      op = (await producer.eventTail().waitForFinal(op.id, q.wait * 1000, gone.signal)) ?? op;
+      if (gone.signal.aborted && !res.writable) return;
+    }
     res.json(await operationView(core, op));
   });
 

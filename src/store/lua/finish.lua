@@ -40,6 +40,8 @@
         | {'stale', 'claimed', sends, claim} when the refund uid is already another refund's
 ]]
 local state = redis.call('HGET', KEYS[1], 'state')
+local fx = nil
+local charge_event = nil
 if ARGV[2] ~= '' then
   if not state then return {'stale', 'missing', '0', ''} end
   local sends = redis.call('HGET', KEYS[1], 'sends') or '0'
@@ -71,9 +73,6 @@ if ARGV[2] ~= '' then
     redis.call('LREM', KEYS[4], 1, ARGV[1])
     redis.call('LREM', KEYS[5], 1, ARGV[1])
   end
-  local fx = nil
-  if ARGV[12] ~= '' then fx = cjson.decode(ARGV[12]) end
-  local charge_event = nil
   local amount = tonumber(redis.call('HGET', KEYS[1], 'cost') or '0')
   local settle = ARGV[7]
   -- The charge's record expired meanwhile: nothing to settle (HINCRBY would re-create it as a stub without a TTL).
@@ -96,12 +95,6 @@ if ARGV[2] ~= '' then
     redis.call('SADD', KEYS[7], ARGV[8])
     redis.call('PEXPIRE', KEYS[7], ARGV[9])
   end
-  if fx then
-    mypay_effects(fx, KEYS[1], KEYS[8], KEYS[11], KEYS[12], KEYS[13], KEYS[14], ARGV[1], ARGV[4])
-    if fx.e and charge_event then
-      mypay_event(charge_event, fx.r, KEYS[6], KEYS[13], KEYS[14], redis.call('HGET', KEYS[6], 'id'), ARGV[4])
-    end
-  end
 end
 
 local nextOp = ''
@@ -117,5 +110,13 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then
     redis.call('ZREM', KEYS[3], ARGV[6])
   end
   if state then redis.call('HSET', KEYS[1], 'released', ARGV[4]) end
+end
+-- Last, so the event shows the record as this script leaves it (hand-off included).
+if ARGV[2] ~= '' and ARGV[12] ~= '' then
+  fx = cjson.decode(ARGV[12])
+  mypay_effects(fx, KEYS[1], KEYS[8], KEYS[11], KEYS[12], KEYS[13], KEYS[14], ARGV[1], ARGV[4])
+  if fx.e and charge_event then
+    mypay_event(charge_event, fx.r, KEYS[6], KEYS[13], KEYS[14], redis.call('HGET', KEYS[6], 'id'), ARGV[4])
+  end
 end
 return {'ok', nextOp}
