@@ -18,7 +18,7 @@ import { QUEUES } from '../queues/registry.js';
 import type { Core } from '../queues/core.js';
 import { BATCH_QUEUES, DEFAULT_PARK_MS, batchQueues, childJobId, type BatchParentJob, type BatchRowJob } from './flow.js';
 import { batchKeys } from './keys.js';
-import { readRows, setMeta } from './store.js';
+import { BATCH_RETENTION_MS, readMeta, readRows, setMeta } from './store.js';
 import { countStates, isFinalRowState, readRowResults, type RowResult } from './status.js';
 
 export interface BatchTrackerOptions {
@@ -107,8 +107,21 @@ export function startBatchTracker(core: Core, options: BatchTrackerOptions = {})
     const { batchId } = job.data;
     const results = await readRowResults(core, await readRows(core, batchId));
     const { counts, final } = countStates(results);
-    const now = Date.now();
-    await setMeta(core, batchId, { status: 'complete', completed: now });
+    const now = core.now();
+    const meta = await readMeta(core, batchId);
+    if (meta?.store) {
+      // `complete` and its event `refund_batch.completed` in one script, once (a rerun writes neither again).
+      const failed = results.filter((r) => r.state !== 'refunded').map((r) => ({ row: r.row, order_id: r.order_id, refund_id: r.refund_id, state: r.state, message: r.message }));
+      const object = {
+        id: batchId, kind: 'refund_batch', store_uid: meta.store, status: 'complete', rows: results.length, final, counts,
+        not_refunded: failed.slice(0, 100), not_refunded_count: failed.length,
+        created_at: new Date(meta.created).toISOString(), completed_at: new Date(now).toISOString(),
+      };
+      await core.events.completeOnce(k.meta(batchId), { type: 'refund_batch.completed', store: meta.store, id: batchId, object, now, fields: { completed: now } });
+      await core.redis.pexpire(k.meta(batchId), BATCH_RETENTION_MS);
+    } else {
+      await setMeta(core, batchId, { status: 'complete', completed: now });
+    }
     await core.redis.srem(k.active, batchId);
     logger.info({ queue: BATCH_QUEUES.batches, jobId: job.id, batchId, counts }, 'refund batch complete');
     return { rows: results.length, final, counts };

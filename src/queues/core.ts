@@ -70,7 +70,7 @@ export function createCore(options: CoreOptions): Core {
   const clock = options.now ? undefined : createRedisClock(redis);
   const now = options.now ?? (() => clock!.now());
   const store = new OperationStore(redis, { tag, retentionMs: options.retentionMs, tombstoneMs: settings.tombstoneMs });
-  const events = new EventStore(redis, tag);
+  const events = new EventStore(redis, tag, store.retentionMs);
   const queueOpts = { connection: redis, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
   const deviceQueue = new Queue<OperationJob>(QUEUES.device, queueOpts);
   const statusQueue = new Queue<OperationJob>(QUEUES.status, queueOpts);

@@ -5,6 +5,7 @@
  * order the events of one operation — and of one store — as the changes happened.
  */
 import type { Redis, Cluster } from 'ioredis';
+import { defineScripts } from './scripts.js';
 import { isEventType, type EventType } from '../domain/events.js';
 import { isFinalState, type OperationState } from '../domain/operation/states.js';
 import { keysFor, type Keys } from './keys.js';
@@ -67,8 +68,18 @@ export function isFinalPointer(p: EventPointer): boolean {
 export class EventStore {
   readonly keys: Keys;
 
-  constructor(readonly redis: Redis | Cluster, tag: string) {
+  constructor(readonly redis: Redis | Cluster, tag: string, readonly retentionMs = 90 * 86_400_000) {
+    defineScripts(redis);
     this.keys = keysFor(tag);
+  }
+
+  /**
+   * Sets `status = complete` on `hashKey` once and writes the event announcing it in the same
+   * script (lua/complete.lua). True when this call completed it.
+   */
+  async completeOnce(hashKey: string, e: { type: EventType; store: string; id: string; object: Record<string, unknown>; now: number; fields?: Record<string, string | number> }): Promise<boolean> {
+    const fields = Object.entries(e.fields ?? {}).flatMap(([k, v]) => [k, String(v)]);
+    return (await this.redis.mypayComplete(hashKey, this.keys.events, this.keys.storeEvents(e.store), e.type, e.store, e.id, JSON.stringify(e.object), e.now, this.retentionMs, ...fields)) === 1;
   }
 
   /** The event as a merchant sees it, from a store stream entry. */
@@ -78,6 +89,10 @@ export class EventStore {
     let object: MypayEvent['data']['object'] = {};
     try {
       const parsed = JSON.parse(f.obj ?? '{}') as Record<string, unknown>;
+      // Objects that are not operations (a refund batch) are stored as shown.
+      if (!f.type.startsWith('charge.') && !f.type.startsWith('refund.') && !f.type.startsWith('reprint.') && !f.type.startsWith('operation.')) {
+        return { id: `${EVENT_PREFIX}${sid}`, type: f.type, created_at: new Date(Number(f.at ?? sid.split('-')[0])).toISOString(), store_uid: store, data: { object: parsed } };
+      }
       const rec = storedOperationSchema.safeParse(parsed);
       // A record that did not parse (a poison record moved to review) is shown as far as it goes.
       object = rec.success ? publicRecord(rec.data) : { id: f.op, state: parsed.state, review: parsed.review, store_uid: store };

@@ -16,6 +16,7 @@ export const SCRIPTS = {
   mypayRequeue: { numberOfKeys: 7, lua: lua('requeue') },
   mypayAnnotate: { numberOfKeys: 2, lua: lua('annotate') },
   mypayPoison: { numberOfKeys: 5, lua: withEffects('poison') },
+  mypayComplete: { numberOfKeys: 3, lua: withEffects('complete') },
 } as const;
 
 type Args = (string | number)[];
@@ -29,6 +30,7 @@ export interface ScriptCommands {
   mypayFinish(...args: Args): Promise<string[]>;
   mypaySweep(...args: Args): Promise<string[]>;
   mypayPoison(...args: Args): Promise<number>;
+  mypayComplete(...args: Args): Promise<number>;
 }
 
 declare module 'ioredis' {
@@ -42,6 +44,7 @@ declare module 'ioredis' {
     mypayFinish(...args: Args): Result<string[], Context>;
     mypaySweep(...args: Args): Result<string[], Context>;
     mypayPoison(...args: Args): Result<number, Context>;
+    mypayComplete(...args: Args): Result<number, Context>;
   }
 }
 

@@ -52,6 +52,15 @@ describe('refund batch API', () => {
     const asCsv = await fetch(`${base}/api-1`, { headers: { ...AUTH, accept: 'text/csv' } });
     expect(asCsv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect((await asCsv.text()).split('\n')[0]).toBe('row,order_id,refund_id,state,prc,refund_uid,message');
+
+    // Its merchant event, once: written with the `complete` status by one script.
+    const events = (await h.core.events.page(STORE_UID, { limit: 500, types: new Set(['refund_batch.completed']) })).events;
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data.object).toMatchObject({ id: 'api-1', kind: 'refund_batch', store_uid: STORE_UID, status: 'complete', rows: 3, final: 3, counts: { refunded: 3 }, not_refunded_count: 0 });
+    // A parent job run again (after a crash) completes nothing twice and writes no second event.
+    const again = await h.core.events.completeOnce(`{${h.core.tag}}:batch:api-1`, { type: 'refund_batch.completed', store: STORE_UID, id: 'api-1', object: {}, now: Date.now() });
+    expect(again).toBe(false);
+    expect((await h.core.events.page(STORE_UID, { limit: 500, types: new Set(['refund_batch.completed']) })).events).toHaveLength(1);
   });
 
   it('POST JSON with a bad row → 422 naming row and field, nothing enqueued', async () => {

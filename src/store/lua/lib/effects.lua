@@ -12,20 +12,24 @@
   (pointers: type, store, op, state) and the store's event stream (the event with the record as it is
   after the change; the charge `key` is never copied, only whether there is one).
 ]]
+local function mypay_emit(fx_type, retention, k_events, k_store_events, store, ref_id, state, obj_json, now)
+  local minid = tonumber(now) - tonumber(retention)
+  if minid < 0 then minid = 0 end
+  local id = redis.call('XADD', k_events, 'MINID', '~', tostring(minid), '*',
+    'type', fx_type, 'store', store, 'op', ref_id, 'state', state)
+  redis.call('PEXPIRE', k_events, retention)
+  redis.call('XADD', k_store_events, 'MINID', '~', tostring(minid), id,
+    'type', fx_type, 'op', ref_id, 'at', tostring(now), 'obj', obj_json)
+  redis.call('PEXPIRE', k_store_events, retention)
+  return id
+end
+
 local function mypay_event(fx_type, retention, k_op, k_events, k_store_events, op_id, now)
   local h = redis.call('HGETALL', k_op)
   local obj = {}
   for i = 1, #h, 2 do obj[h[i]] = h[i + 1] end
   if obj.key then obj.key = '1' end
-  local minid = tonumber(now) - tonumber(retention)
-  if minid < 0 then minid = 0 end
-  local id = redis.call('XADD', k_events, 'MINID', '~', tostring(minid), '*',
-    'type', fx_type, 'store', obj.store or '', 'op', op_id, 'state', obj.state or '')
-  redis.call('PEXPIRE', k_events, retention)
-  redis.call('XADD', k_store_events, 'MINID', '~', tostring(minid), id,
-    'type', fx_type, 'op', op_id, 'at', tostring(now), 'obj', cjson.encode(obj))
-  redis.call('PEXPIRE', k_store_events, retention)
-  return id
+  return mypay_emit(fx_type, retention, k_events, k_store_events, obj.store or '', op_id, obj.state or '', cjson.encode(obj), now)
 end
 
 local function mypay_effects(fx, k_op, k_audit, k_devaudit, k_device, k_events, k_store_events, op_id, now)
