@@ -52,7 +52,7 @@ function enqueue(summary: string, body: string, field: string, extra: Json = {})
 export function buildOpenApi(): Json {
   const schemas = {
     ...registryOf({ ChargeBody: s.chargeBodySchema, RefundBody: s.refundBodySchema, InvoiceReprintBody: s.invoiceReprintBodySchema, SignatureReprintBody: s.signatureReprintBodySchema, CallbackBody: s.callbackBodySchema }, 'input'),
-    ...registryOf({ Operation: s.operationRecordSchema, AuditEntry: s.auditEntrySchema, OperationWithAudit: s.operationViewSchema, Payment: s.paymentViewSchema, Device: s.deviceViewSchema, DeviceList: s.devicesListSchema, CallbackResult: s.callbackResultSchema, Problem: s.problemSchema }, 'output'),
+    ...registryOf({ Operation: s.operationRecordSchema, AuditEntry: s.auditEntrySchema, OperationWithAudit: s.operationViewSchema, Payment: s.paymentViewSchema, Device: s.deviceViewSchema, DeviceList: s.devicesListSchema, CallbackResult: s.callbackResultSchema, Problem: s.problemSchema, Event: s.eventSchema, EventList: s.eventListSchema, RefundBatchObject: s.refundBatchObjectSchema }, 'output'),
   };
   return {
     openapi: '3.1.0',
@@ -64,6 +64,21 @@ export function buildOpenApi(): Json {
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A key from API_KEYS' } }, schemas },
+    webhooks: {
+      event: {
+        post: {
+          summary: 'Every event, POSTed to each subscribed endpoint (Standard Webhooks: webhook-id = the event id, webhook-timestamp, webhook-signature = v1,<HMAC-SHA256 of id.timestamp.body> per valid secret); answer 2xx within the timeout. At least once, in order per operation: a duplicate has the same webhook-id.',
+          security: [],
+          parameters: [
+            { name: 'webhook-id', in: 'header', required: true, schema: { type: 'string' } },
+            { name: 'webhook-timestamp', in: 'header', required: true, schema: { type: 'string' }, description: 'Unix seconds' },
+            { name: 'webhook-signature', in: 'header', required: true, schema: { type: 'string' }, description: 'Space-separated v1,<base64> signatures (two while a secret is rotated)' },
+          ],
+          requestBody: { required: true, content: json('Event') },
+          responses: { 200: { description: 'Delivered (any 2xx)' }, 500: { description: 'Anything else, or no answer in time: retried with backoff for about three days' } },
+        },
+      },
+    },
     paths: {
       '/v1/charges': enqueue('Start a charge on a terminal', 'ChargeBody', 'order_id'),
       '/v1/refunds': enqueue('Refund (part of) a charge', 'RefundBody', 'refund_id', { 422: problem('Refund exceeds the refundable balance') }),
@@ -81,9 +96,15 @@ export function buildOpenApi(): Json {
       },
       '/v1/operations/{id}': {
         get: {
-          summary: 'Any operation (charge, refund, reprint) by id, with its audit trail',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: { description: 'The operation', content: json('OperationWithAudit') }, 401: problem('Missing or wrong API key'), 404: problem('No such operation') },
+          summary: 'Any operation (charge, refund, reprint) by id, with its audit trail; with ?wait=, held until it is final',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'As the API returned it, URL-encoded' },
+            {
+              name: 'wait', in: 'query', required: false, schema: { type: 'number', minimum: 0, maximum: 60 },
+              description: 'Seconds to hold the request: answered as soon as the operation is final (within tens of milliseconds of its final state), or when the wait ends with its current state. Waits cost no Redis polling (one live tail of the event stream per API process).',
+            },
+          ],
+          responses: { 200: { description: 'The operation (final, or as it is when the wait ended: check state)', content: json('OperationWithAudit') }, 400: problem('Bad wait'), 401: problem('Missing or wrong API key'), 404: problem('No such operation') },
         },
       },
       '/v1/operations/{id}/recheck': {
@@ -118,6 +139,18 @@ export function buildOpenApi(): Json {
             { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } },
           ],
           responses: { 200: { description: 'Terminals, most recently used first', content: json('DeviceList') }, 400: problem('Bad query'), 401: problem('Missing or wrong API key') },
+        },
+      },
+      '/v1/events': {
+        get: {
+          summary: 'The event feed: events oldest first after a cursor, kept for the record retention (catch up after an endpoint outage, or consume events without a public endpoint)',
+          parameters: [
+            { name: 'store_uid', in: 'query', required: false, schema: { type: 'string' }, description: 'One store (default: the only configured store, else all)' },
+            { name: 'type', in: 'query', required: false, schema: { type: 'string' }, description: 'Comma-separated event types' },
+            { name: 'after', in: 'query', required: false, schema: { type: 'string', pattern: '^evt_\\d+-\\d+$' }, description: 'Cursor: an event id (next_cursor of the previous page); from the oldest when absent' },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+          ],
+          responses: { 200: { description: 'A page; with a type filter a page looks at a bounded number of events, so it may hold fewer than limit while has_more', content: json('EventList') }, 400: problem('Bad query (every bad parameter named)'), 401: problem('Missing or wrong API key'), 404: problem('Store not configured') },
         },
       },
       '/v1/callbacks/mypay': {

@@ -4,7 +4,7 @@
  * against real answers by the API tests, so the OpenAPI document cannot drift from what is served.
  */
 import { z } from 'zod';
-import { isEventType, type EventType } from '../domain/events.js';
+import { EVENT_TYPES, isEventType, type EventType } from '../domain/events.js';
 import { chargeRequestObject } from '../domain/schemas/requests/charge.js';
 import { OPERATION_KINDS, OPERATION_STATES } from '../domain/operation/states.js';
 import { invoiceReprintInputSchema, refundInputSchema, signatureReprintInputSchema } from '../producers/operations.producer.js';
@@ -99,6 +99,41 @@ export const devicesQuerySchema = z.strictObject({
   store_uid: z.string().min(1).optional(),
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+export const refundBatchObjectSchema = z
+  .object({
+    id: z.string(),
+    kind: z.literal('refund_batch'),
+    store_uid: z.string(),
+    status: z.literal('complete'),
+    rows: z.number().int(),
+    final: z.number().int(),
+    counts: z.record(z.string(), z.number().int()).meta({ description: 'Rows by final state (refunded, declined, not_enqueued, …)' }),
+    not_refunded: z.array(z.object({ row: z.number().int(), order_id: z.string().optional(), refund_id: z.string().optional(), state: z.string(), message: z.string().optional() })).meta({ description: 'Rows that did not end refunded (first 100)' }),
+    not_refunded_count: z.number().int(),
+    created_at: iso,
+    completed_at: iso,
+  })
+  .meta({ description: 'A refund batch, as its refund_batch.completed event shows it' });
+
+export const eventSchema = z
+  .object({
+    id: z.string().meta({ description: 'evt_<ms>-<seq>: unique; orders the events of a store (and of one operation). Also the webhook-id of its deliveries' }),
+    type: z.enum(EVENT_TYPES).meta({
+      description:
+        '<family>.<state> when an operation reaches that state (charge.accepted: the terminal took it; charge.paid, charge.declined, … final), operation.needs_review and operation.unresolved (a person must look), refund_batch.completed. A refund that moves its charge to partially_refunded/refunded also announces the charge (charge.partially_refunded / charge.refunded)',
+    }),
+    created_at: iso,
+    store_uid: z.string(),
+    data: z.object({ object: z.union([operationRecordSchema, refundBatchObjectSchema]).meta({ description: 'The operation as GET /v1/operations/{id} shows it right after the change (without its audit trail; secrets redacted), or the refund batch' }) }),
+  })
+  .meta({ description: 'A merchant event: the feed item and the webhook body' });
+
+export const eventListSchema = z.object({
+  data: z.array(eventSchema),
+  next_cursor: z.string().nullable().meta({ description: 'Pass as `after` to read on: the last event looked at (also when a type filter left it out)' }),
+  has_more: z.boolean().meta({ description: 'More events may follow right away; false: caught up (poll again later from next_cursor)' }),
 });
 
 /** `GET /v1/operations/{id}?wait=`: seconds to hold the request until the operation is final. */

@@ -158,8 +158,10 @@ describe('health, metrics, OpenAPI', () => {
     const doc = r.body as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
-      '/v1/charges', '/v1/refunds', '/v1/reprints/invoice', '/v1/reprints/signature', '/v1/payments/{store_uid}/{order_id}', '/v1/devices', '/v1/callbacks/mypay', '/v1/operations/{id}', '/v1/operations/{id}/recheck',
+      '/v1/charges', '/v1/refunds', '/v1/reprints/invoice', '/v1/reprints/signature', '/v1/payments/{store_uid}/{order_id}', '/v1/devices', '/v1/callbacks/mypay', '/v1/operations/{id}', '/v1/operations/{id}/recheck', '/v1/events',
     ]));
+    expect(Object.keys((doc as unknown as { webhooks: Record<string, unknown> }).webhooks)).toEqual(['event']);
+    expect(doc.components.schemas.Event?.properties?.type).toMatchObject({ enum: expect.arrayContaining(['charge.paid', 'refund.refunded', 'operation.needs_review', 'refund_batch.completed']) });
     expect(Object.keys(doc.components.schemas.ChargeBody?.properties ?? {})).toEqual(expect.arrayContaining(['device_name', 'order_id', 'cost', 'pfn', 'items']));
     expect(doc.components.schemas.Operation?.properties?.state).toMatchObject({ enum: expect.arrayContaining(['paid', 'unresolved']) });
   });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, charge, waitForPayment, STORE_UID, type ApiHarness } from './support.js';
 import { EVENT_TYPES } from '../../src/domain/events.js';
 import type { MypayEvent } from '../../src/store/events.js';
+import { eventListSchema, eventSchema } from '../../src/api/schemas.js';
 
 let api: ApiHarness;
 beforeAll(async () => {
@@ -24,7 +25,7 @@ async function readFeed(query: string, limit = 3): Promise<MypayEvent[]> {
   for (let pages = 0; pages < 200; pages++) {
     const r = await api.call('GET', `/v1/events?limit=${limit}${query}${after ? `&after=${after}` : ''}`);
     expect(r.status).toBe(200);
-    const page = r.body as Feed;
+    const page = eventListSchema.parse(r.body) as Feed;
     expect(page.data.length).toBeLessThanOrEqual(limit);
     all.push(...page.data);
     if (!page.has_more) return all;
@@ -59,6 +60,8 @@ describe('GET /v1/events', () => {
     // Ids strictly increase: the feed is in the order the changes happened.
     for (let i = 1; i < events.length; i++) expect(before(events[i - 1]!.id, events[i]!.id)).toBe(true);
     for (const e of events) {
+      // The OpenAPI schema of an event describes what is served.
+      eventSchema.parse(e);
       expect(EVENT_TYPES).toContain(e.type);
       expect(e.store_uid).toBe(STORE_UID);
       expect(Date.parse(e.created_at)).toBeGreaterThan(0);
