@@ -8,6 +8,8 @@
  *   way it can be — by asking the gateway: {@link handleCallbackHint} makes the operation's status
  *   query run now and never changes a state itself; {@link recheckOperation} and
  *   {@link requestRetry} are the explicit recheck and retry.
+ * - Events: {@link verifyWebhook} checks a webhook delivery's signature and returns the
+ *   {@link MypayEvent}; the producer's `waitForFinal`, `subscribe` and `listEvents` (docs/EVENTS.md).
  * - Records and states: what the producer returns ({@link OperationRecord}) and the closed unions of
  *   kinds and states.
  * - The error family: every error raised on purpose is a {@link MypayError} with `code`,
@@ -33,6 +35,13 @@ export { handleCallbackHint, recheckOperation, requestRetry } from './producers/
 export type { CallbackHintResult, RetryRequest } from './producers/callbacks.js';
 export { refundCompleteCallbackSchema, transactionCompleteCallbackSchema } from './domain/schemas/answers/callbacks.js';
 export type { RefundCallback, TransactionCallback } from './domain/schemas/answers/callbacks.js';
+
+// Events: the feed and webhook payload, the verifier for a receiver, the live tail.
+export { verifyWebhook, WebhookSignatureError } from './producers/webhook-verify.js';
+export { EVENT_TYPES, isEventType } from './domain/events.js';
+export type { EventType } from './domain/events.js';
+export type { MypayEvent, EventPage } from './store/events.js';
+export type { EventFilter, EventTail } from './producers/event-tail.js';
 
 // Records and states.
 export type { OperationRecord } from './store/record.js';

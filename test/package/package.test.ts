@@ -20,7 +20,7 @@ const ROOT = join(import.meta.dirname, '../..');
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-const CONSUMER = `import { createProducer, isFinalState, IdempotencyConflictError, ValidationError, type ChargeInput, type OperationRecord } from 'mypay-orchestrator';
+const CONSUMER = `import { createProducer, isFinalState, IdempotencyConflictError, ValidationError, verifyWebhook, WebhookSignatureError, type ChargeInput, type MypayEvent, type OperationRecord } from 'mypay-orchestrator';
 
 const [redisUrl, tag, orderId] = process.argv.slice(2) as [string, string, string];
 const charge: ChargeInput = { store_uid: '${STORE_UID}', device_name: 'A01', order_id: orderId, cost: 120, pfn: 'CREDITCARD' };
@@ -41,7 +41,15 @@ try {
   } catch (err) {
     if (err instanceof ValidationError) refused = err.issues.map((i) => i.field).join(',');
   }
-  console.log(JSON.stringify({ id: record.id, state: record.state, created, final: isFinalState(record.state), refused, errorClass: IdempotencyConflictError.name }));
+  // A webhook receiver's check: a forged signature is refused.
+  let webhook = '';
+  try {
+    const event: MypayEvent = verifyWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', '{}', { 'webhook-id': 'evt_1-0', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,forged' });
+    webhook = event.type;
+  } catch (err) {
+    if (err instanceof WebhookSignatureError) webhook = 'refused';
+  }
+  console.log(JSON.stringify({ id: record.id, state: record.state, created, final: isFinalState(record.state), refused, errorClass: IdempotencyConflictError.name, webhook }));
 } finally {
   await mypay.close();
 }
@@ -106,8 +114,8 @@ describe('npm package', () => {
     h = await harness;
     h.startWorker();
     const out = await step('run', () => run(process.execPath, ['app.js', h!.redis.url, h!.redis.prefix, 'pkg-1'], { cwd: scratch, timeout: 20_000 }));
-    const result = JSON.parse(out.stdout.trim()) as { id: string; state: string; created: boolean; final: boolean; refused: string; errorClass: string };
-    expect(result).toMatchObject({ id: `charge.${STORE_UID}.pkg-1`, state: 'queued', created: true, final: false, refused: 'cost', errorClass: 'IdempotencyConflictError' });
+    const result = JSON.parse(out.stdout.trim()) as { id: string; state: string; created: boolean; final: boolean; refused: string; errorClass: string; webhook: string };
+    expect(result).toMatchObject({ id: `charge.${STORE_UID}.pkg-1`, state: 'queued', created: true, final: false, refused: 'cost', errorClass: 'IdempotencyConflictError', webhook: 'refused' });
     expect(await step('paid', () => h!.waitForState(result.id, ['paid'], 15_000))).toBe('paid');
     expect(h.sim.engine.ledger.orders().filter((o) => o.order_id === 'pkg-1')).toHaveLength(1);
 
