@@ -130,6 +130,18 @@ export function buildOpenApi(): Json {
           },
         },
       },
+      '/v1/operations/{id}/cancel': {
+        post: {
+          summary: "Withdraw an operation still waiting in its terminal's line (never sent): withdrawn (final), its place freed, a refund's reservation released, its event sent. Races the worker's claim safely: exactly one wins",
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: { description: 'Withdrawn', content: json('Operation') },
+            401: problem('Missing or wrong API key'),
+            404: problem('No such operation'),
+            409: problem('Sent already, or final (its state is named); nothing changed and the gateway was not called'),
+          },
+        },
+      },
       '/v1/devices': {
         get: {
           summary: 'Terminals: idle or busy, operation in flight, waiting count, last answer',

@@ -33,3 +33,19 @@ export class RefundBalanceError extends ValidationError {
 }
 
 export const fieldError = (field: string, message: string) => new ValidationError([{ field, message }]);
+
+/** `cancel` of an operation that was sent already (or is final): nothing changed. */
+export class NotCancellableError extends MypayError {
+  readonly code = 'NOT_CANCELLABLE';
+  readonly retryable = false;
+  readonly httpStatus = 409;
+  readonly title = 'Operation cannot be withdrawn';
+  constructor(readonly operationId: string, readonly state: string, readonly why: string) {
+    super(`operation ${operationId} cannot be withdrawn: ${why} (state ${state})`);
+    this.name = 'NotCancellableError';
+  }
+
+  override fieldsAtFault(): readonly ValidationIssue[] {
+    return [{ field: 'id', message: `${this.why} (state ${this.state})` }];
+  }
+}

@@ -27,7 +27,8 @@ import { operationId } from '../store/keys.js';
 import { storedRequest, toRecord, type OperationRecord, type StoredOperation } from '../store/record.js';
 import { enqueueOperation, enqueueOperations, type EnqueueOutcome, type EnqueueResult } from './enqueue.js';
 import type { CreateOperation } from '../store/operations.js';
-import { fieldError } from './errors.js';
+import { fieldError, NotCancellableError } from './errors.js';
+import { cancelOperation } from './cancel.js';
 import { fingerprint } from './fingerprint.js';
 import { createEventTail, type EventFilter, type EventTail } from './event-tail.js';
 import { streamIdOf, type EventPage, type MypayEvent } from '../store/events.js';
@@ -106,6 +107,12 @@ export interface Producer {
    * (no Redis round trip per check).
    */
   waitForFinal(id: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<OperationRecord | null>;
+  /**
+   * Withdraws an operation still waiting in its terminal's line (never sent): `withdrawn`, its place
+   * freed, a refund's reservation released. Throws {@link NotCancellableError} (409) once it was sent
+   * or is final; null when there is no such operation.
+   */
+  cancel(id: string): Promise<OperationRecord | null>;
   /** The process' one live tail of the event stream (created on first use; closed with the producer). */
   eventTail(): EventTail;
   /** New merchant events as they happen (stream order), optionally of some types or stores; returns the unsubscribe function. */
@@ -259,6 +266,15 @@ export function createProducer(options: ProducerOptions | Core): Producer {
     },
 
     eventTail: events,
+
+    async cancel(id) {
+      const op = await core.store.get(id);
+      if (!op) return null;
+      checkStore(op.store);
+      const r = await cancelOperation(core, op);
+      if (!r.ok) throw new NotCancellableError(id, r.state, r.why);
+      return toRecord(r.operation);
+    },
 
     subscribe: (handler, filter) => events().subscribe(handler, filter),
 

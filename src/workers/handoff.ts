@@ -2,6 +2,7 @@
 import type { OperationState } from '../domain/operation/states.js';
 import { assertTransition, isFinalState } from '../domain/operation/states.js';
 import { eventTypeFor } from '../domain/events.js';
+import { refundSettlement } from '../domain/operation/settlement.js';
 import { REDACTED, type StoredOperation } from '../store/record.js';
 import type { Fields } from '../store/operations.js';
 import type { WorkerContext } from './context.js';
@@ -14,18 +15,7 @@ export interface FinishExtra {
   janitorDue?: number;
 }
 
-/**
- * How a refund reaching `to` settles its charge's balance. A refund keeps its reservation while the
- * money may still move (`unresolved`, and `not_received` until its late verification); once that
- * verification released it, a late success counts as refunded without a reservation to consume.
- */
-export function refundSettlement(op: Pick<StoredOperation, 'kind' | 'state' | 'reverified'>, to: OperationState): 'refunded' | 'released' | 'refunded_late' | undefined {
-  // needs_review keeps it too: the money may have moved (ambiguous rows, lost writes); a person settles it.
-  if (op.kind !== 'refund' || to === 'unresolved' || to === 'not_received' || to === 'needs_review') return undefined;
-  const released = op.state === 'not_received' && op.reverified !== undefined;
-  if (to === 'refunded') return released ? 'refunded_late' : 'refunded';
-  return released ? undefined : 'released';
-}
+export { refundSettlement };
 
 /**
  * Records `state` (final) and gives the terminal to the next operation in line — one script — then

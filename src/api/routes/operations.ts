@@ -10,7 +10,8 @@ import type { ApiOptions } from '../deps.js';
 import { applyIdempotencyKey, idempotencyKey } from '../idempotency.js';
 import { HttpProblem } from '../problem.js';
 import { withStore } from '../stores.js';
-import { operationView } from '../views/payment.js';
+import { operationView, shown } from '../views/payment.js';
+import { cancelOperation } from '../../producers/cancel.js';
 import { redactSecrets } from '../../domain/redact.js';
 import { recheckOperation, requestRetry } from '../../producers/callbacks.js';
 import { isFinalState } from '../../domain/operation/states.js';
@@ -77,6 +78,16 @@ export function operationRoutes(api: ApiOptions): Router {
     const r = await requestRetry(core, op);
     if (!r.ok) throw new HttpProblem(409, 'not_retryable', 'Not retryable', [{ field: 'id', message: `${r.why} (state ${r.state})` }]);
     res.status(202).json({ id: op.id, state: op.state, result: 'retry_requested' });
+  });
+
+  // Withdrawing an operation still waiting in its terminal's line (producers/cancel.ts): 200 withdrawn,
+  // or 409 with its state once it was sent — never a gateway call.
+  router.post('/operations/:id/cancel', async (req, res) => {
+    const op = await core.store.get(req.params.id);
+    if (!op || !stores.includes(op.store)) throw new HttpProblem(404, 'not_found', 'Not found', [{ field: 'id', message: 'no such operation' }]);
+    const r = await cancelOperation(core, op);
+    if (!r.ok) throw new HttpProblem(409, 'not_cancellable', 'Not cancellable', [{ field: 'id', message: `${r.why} (state ${r.state})` }]);
+    res.json(shown(r.operation));
   });
   return router;
 }
