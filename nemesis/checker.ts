@@ -11,7 +11,9 @@
  *  4. FIFO per terminal among the operations that reached the gateway;
  *  5. our final state equals the gateway's for every order and refund;
  *  6. every operation still open has a follow-up (a job that will move it);
- *  7. every Redis key is bounded (a TTL, or a known bounded structure) — a warning unless `--strict-ttl`.
+ *  7. every Redis key is bounded (a TTL, or a known bounded structure) — a warning unless `--strict-ttl`;
+ *  8. a cancel answered 200 left the operation `withdrawn` with no POST at the gateway; one answered
+ *     409 did not withdraw it (exactly one of the cancel and the worker's claim wins).
  *
  * States are compared by name, so the checker works on code with and without `not_received`,
  * `needs_review` with a review reason, `withdrawn`.
@@ -485,6 +487,20 @@ export async function check(input: CheckInput): Promise<CheckResult> {
       if (!reprintPosts.has(reprintKey(r))) v('5-agree', `${r.id}: we say printed, the gateway never accepted that reprint`, { opIds: [r.id], at: ts(r.finished_at) });
     }
 
+    // ── 8. cancel vs claim: exactly one wins ──
+    for (const o of sent) {
+      if (!o.cancel) continue;
+      const r = byId(o.id);
+      // A POST the gateway did not act on (terminal offline → retry_wait) may precede a withdrawal.
+      const chargePosts = posts.filter((e) => e.cmd === 'api/postransaction' && e.request?.order_id === o.orderId && actedOn(e));
+      if (o.cancel.status === 200) {
+        if (r?.state !== 'withdrawn') v('8-cancel', `${o.id}: cancel answered 200 but the operation is ${r?.state ?? 'missing'}`, { opIds: [o.id], at: o.cancel.at });
+        if (chargePosts.length > 0 || orderOf(o.orderId)) v('8-cancel', `${o.id}: cancel answered 200 but the gateway acted on ${chargePosts.length} charge POST(s) (gateway order: ${orderOf(o.orderId) ? 'yes' : 'no'})`, { opIds: [o.id], at: chargePosts[0]?.at ?? o.cancel.at });
+      } else if (o.cancel.status === 409 && r?.state === 'withdrawn') {
+        v('8-cancel', `${o.id}: cancel answered 409 but the operation is withdrawn`, { opIds: [o.id], at: o.cancel.at });
+      }
+    }
+
     // ── 6. every open operation has a follow-up ──
     const stillOpen = [...recs.values()].filter((r): r is Rec => r !== null && open(r));
     if (stillOpen.length) {
@@ -536,6 +552,7 @@ export async function check(input: CheckInput): Promise<CheckResult> {
       states,
       gateway: { orders: ours.length, refundRows: ours.reduce((s, o) => s + o.refunds.length, 0), requests: stats.requests, answers: stats.answers, busyViolations: stats.busyViolations, busyFromInjectedLateDeliveries: injectedBusy.length },
       lateDeliveries: { total: input.late.length, actedOn: input.late.filter((l) => l.answer?.code === 'B200').length, refused: input.late.filter((l) => l.answer && l.answer.code !== 'B200').length },
+      cancels: `${sent.filter((o) => o.cancel?.status === 200).length} withdrawn, ${sent.filter((o) => o.cancel?.status === 409).length} too late, ${sent.filter((o) => o.cancel && o.cancel.status !== 200 && o.cancel.status !== 409).length} other`,
       replays: `${log.replays.filter((r) => !r.skipped && r.status === 202 && r.replayed && r.sameId).length}/${log.replays.filter((r) => !r.skipped).length} replayed`,
       badRequests: `${log.bad.filter((b) => !b.skipped && b.status !== null && b.status >= 400 && b.status < 500).length}/${log.bad.filter((b) => !b.skipped).length} refused with 4xx`,
       batch: log.batch ?? 'not planned',
@@ -578,6 +595,7 @@ export async function keysWithoutTtl(redis: Redis): Promise<Map<string, number>>
     const [head, ...tailParts] = rest.split(':');
     if (queues.has(head!)) continue; // BullMQ: bounded by job retention
     if (['leases', 'devices', 'open', 'janitor'].includes(rest)) continue;
+    if (rest === 'batches') continue; // the batch index: trimmed to the batch retention on every batch written
     if (['lease', 'mb', 'dev', 'audit-dev'].includes(head!)) continue; // per terminal, capped
     let pattern = tailParts.length ? `${p}:${head}:*` : k;
     if (['op', 'audit', 'claimed', 'children'].includes(head!)) {

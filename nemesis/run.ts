@@ -146,7 +146,7 @@ function report(out: (l: string) => void, seed: number, profile: Profile, r: See
   out(`   faults applied  ${JSON.stringify(r.faults)}${Object.keys(f.faultsSkipped as object).length ? `  skipped ${JSON.stringify(f.faultsSkipped)}` : ''}`);
   out(`   gateway         ${JSON.stringify(f.gateway)}`);
   out(`   nemesis lag     ${JSON.stringify(f.nemesisLagMs)} ms (event loop of the proxies and the workload driver)`);
-  out(`   late deliveries ${JSON.stringify(f.lateDeliveries)} · replays ${String(f.replays)} · bad requests ${String(f.badRequests)} · batch ${JSON.stringify(f.batch)} · FIFO checked on ${String(f.fifoOperationsChecked)} ops`);
+  out(`   late deliveries ${JSON.stringify(f.lateDeliveries)} · cancels ${String(f.cancels)} · replays ${String(f.replays)} · bad requests ${String(f.badRequests)} · batch ${JSON.stringify(f.batch)} · FIFO checked on ${String(f.fifoOperationsChecked)} ops`);
   for (const wn of r.warnings) out(`   warning [${wn.property}] ${wn.message}`);
   out(`   violations      ${r.violations.length}`);
   r.violations.forEach((v, i) => {

@@ -32,6 +32,8 @@ export interface ChargePlan {
   orderId: string;
   cost: number;
   body: Record<string, unknown>;
+  /** Withdraw it this long after its 202 (POST /v1/operations/{id}/cancel): racing its claim, or too late. */
+  cancelAfterMs?: number;
 }
 
 export interface RefundPlan {
@@ -104,6 +106,8 @@ export function planWorkload(rng: Rng, o: PlanOptions): WorkloadPlan {
   const spacing = o.loadMs / n;
   const tag = `s${o.seed}`;
   const paidCharges: ChargePlan[] = [];
+  // A stream of its own: drawing cancels does not shift the rest of the plan of a seed.
+  const cancels = rng.fork('cancels');
   for (let i = 0; i < n; i++) {
     const at = Math.round(i * spacing + rng.next() * spacing * 0.8);
     const suffix = rng.weighted(OUTCOMES.map(([s, , w]) => [s, w] as const));
@@ -124,8 +128,10 @@ export function planWorkload(rng: Rng, o: PlanOptions): WorkloadPlan {
     }
     body.cost = cost;
     const c: ChargePlan = { id: chargeId(orderId), at, device, orderId, cost, body };
+    const cancel = cancels.chance(0.08) ? cancels.int(0, 400) : undefined;
     charges.push(c);
-    if (PAID_SUFFIXES.has(suffix)) paidCharges.push(c);
+    if (cancel !== undefined) c.cancelAfterMs = cancel;
+    else if (PAID_SUFFIXES.has(suffix)) paidCharges.push(c);
   }
 
   // A small batch: two or three paid charges kept for it (no other refund on them).
@@ -210,6 +216,8 @@ export interface OpLog {
   /** Last non-202 answer (status and problem code), when never acknowledged. */
   lastStatus?: number;
   skipped?: string;
+  /** A cancel asked for after its 202: the answer (200 withdrawn, 409 sent already; null: none). */
+  cancel?: { status: number | null; at: number };
 }
 
 export interface BadLog {
@@ -354,7 +362,14 @@ export async function driveWorkload(plan: WorkloadPlan, o: DriverOptions): Promi
     tasks.push((async () => {
       await sleepUntil(at(c.at));
       const entry: OpLog = { id: c.id, kind: 'charge', device: c.device, lane: 'live', orderId: c.orderId, cost: c.cost, firstSentAt: Date.now(), acked: false, attempts: 0 };
-      await enqueue(entry, '/v1/charges', c.body);
+      const reply = await enqueue(entry, '/v1/charges', c.body);
+      if (c.cancelAfterMs === undefined || reply?.status !== 202) return;
+      await new Promise((r) => setTimeout(r, c.cancelAfterMs));
+      const asked = Date.now();
+      const { reply: answer } = await callRetrying(o.apiUrl, 'POST', `/v1/operations/${encodeURIComponent(c.id)}/cancel`, { budgetMs: o.retryBudgetMs });
+      // A retried cancel whose first try withdrew it (its answer lost to a fault) hears 409 "state withdrawn".
+      const again = answer?.status === 409 && /state withdrawn/.test(JSON.stringify(answer.body));
+      entry.cancel = { status: again ? 200 : (answer?.status ?? null), at: asked };
     })());
   }
 

@@ -57,6 +57,12 @@ export async function wakeRefundWatchers(core: Core, rowsQueue: Queue, opId: str
   return n;
 }
 
+/** Records a row's tracking child as done; the set expires with the batch (it used to be the one batch key without a TTL). */
+async function markDone(core: Core, batchId: string, row: number): Promise<void> {
+  const key = batchKeys(core.tag).done(batchId);
+  await core.redis.multi().sadd(key, String(row)).pexpire(key, BATCH_RETENTION_MS).exec();
+}
+
 /** Promotes the children of one batch whose rows are final but not yet recorded as done. */
 export async function reconcileBatch(core: Core, rowsQueue: Queue, batchId: string): Promise<number> {
   const k = batchKeys(core.tag);
@@ -87,7 +93,7 @@ export function startBatchTracker(core: Core, options: BatchTrackerOptions = {})
     const { batchId, row, opId } = job.data;
     const [state, prc, refundUid, msg] = await core.redis.hmget(core.store.keys.op(opId), 'state', 'prc', 'refund_uid', 'msg');
     if (state && STATES.has(state) && isFinalState(state as OperationState)) {
-      await core.redis.sadd(k.done(batchId), String(row));
+      await markDone(core, batchId, row);
       return { row, state: state as OperationState, prc: prc ?? '', refund_uid: refundUid ?? '', message: msg ?? '' };
     }
     if (!state) {
@@ -95,7 +101,7 @@ export function startBatchTracker(core: Core, options: BatchTrackerOptions = {})
       const stored = await core.redis.hget(k.rows(batchId), String(row));
       const parsed = stored ? (JSON.parse(stored) as { error?: string; skipped?: string }) : {};
       if (parsed.skipped === 'not_enqueued') {
-        await core.redis.sadd(k.done(batchId), String(row));
+        await markDone(core, batchId, row);
         return { row, state: 'not_enqueued', prc: '', refund_uid: '', message: parsed.error ?? '' };
       }
     }
