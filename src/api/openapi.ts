@@ -49,10 +49,36 @@ function enqueue(summary: string, body: string, field: string, extra: Json = {})
   };
 }
 
+function searchPath(summary: string, withKind: boolean) {
+  const q = (name: string, schema: Json, description: string) => ({ name, in: 'query', required: false, schema, description });
+  return {
+    get: {
+      summary,
+      parameters: [
+        q('store_uid', { type: 'string' }, 'Required when several stores are configured'),
+        ...(withKind ? [q('kind', { type: 'string' }, 'Comma-separated: charge, refund, reprint_invoice, reprint_signature')] : []),
+        q('state', { type: 'string' }, 'One state (Operation.state)'),
+        q('device_name', { type: 'string' }, 'One terminal'),
+        q('created_gte', { type: 'string', format: 'date-time' }, 'Created at or after: ISO 8601 with a zone (Z or ±hh:mm)'),
+        q('created_lt', { type: 'string', format: 'date-time' }, 'Created before: ISO 8601 with a zone'),
+        q('order_id_prefix', { type: 'string' }, "order_id starts with (refunds and reprints: their charge's)"),
+        q('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }, 'Page size'),
+        q('cursor', { type: 'string' }, 'next_cursor of the previous page'),
+      ],
+      responses: {
+        200: { description: 'A page. Each page reads a bounded number of index entries (an index by state or terminal when those filters are given); with a prefix filter a page may be short while next_cursor is set', content: json('SearchResult') },
+        400: problem('Bad query (every bad parameter named)'),
+        401: problem('Missing or wrong API key'),
+        404: problem('Store not configured'),
+      },
+    },
+  };
+}
+
 export function buildOpenApi(): Json {
   const schemas = {
     ...registryOf({ ChargeBody: s.chargeBodySchema, RefundBody: s.refundBodySchema, InvoiceReprintBody: s.invoiceReprintBodySchema, SignatureReprintBody: s.signatureReprintBodySchema, CallbackBody: s.callbackBodySchema }, 'input'),
-    ...registryOf({ Operation: s.operationRecordSchema, AuditEntry: s.auditEntrySchema, OperationWithAudit: s.operationViewSchema, Payment: s.paymentViewSchema, Device: s.deviceViewSchema, DeviceList: s.devicesListSchema, CallbackResult: s.callbackResultSchema, Problem: s.problemSchema, Event: s.eventSchema, EventList: s.eventListSchema, RefundBatchObject: s.refundBatchObjectSchema }, 'output'),
+    ...registryOf({ Operation: s.operationRecordSchema, AuditEntry: s.auditEntrySchema, OperationWithAudit: s.operationViewSchema, Payment: s.paymentViewSchema, Device: s.deviceViewSchema, DeviceList: s.devicesListSchema, CallbackResult: s.callbackResultSchema, Problem: s.problemSchema, Event: s.eventSchema, EventList: s.eventListSchema, SearchResult: s.searchResultSchema, RefundBatchObject: s.refundBatchObjectSchema }, 'output'),
   };
   return {
     openapi: '3.1.0',
@@ -153,6 +179,8 @@ export function buildOpenApi(): Json {
           responses: { 200: { description: 'Terminals, most recently used first', content: json('DeviceList') }, 400: problem('Bad query'), 401: problem('Missing or wrong API key') },
         },
       },
+      '/v1/payments': searchPath('Charges of a store, newest first, filtered; a page at a time', false),
+      '/v1/operations': searchPath('Operations of every kind (charges, refunds, reprints) of a store, newest first, filtered; a page at a time', true),
       '/v1/events': {
         get: {
           summary: 'The event feed: events oldest first after a cursor, kept for the record retention (catch up after an endpoint outage, or consume events without a public endpoint)',

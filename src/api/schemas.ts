@@ -136,6 +136,43 @@ export const eventListSchema = z.object({
   has_more: z.boolean().meta({ description: 'More events may follow right away; false: caught up (poll again later from next_cursor)' }),
 });
 
+const isoWithZone = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-28T09:00:00+08:00')
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'is not a valid date-time')
+  .transform((s) => Date.parse(s));
+
+/** `GET /v1/payments` (charges) and `GET /v1/operations` (every kind): filters, newest first. */
+export const searchQuerySchema = z.strictObject({
+  store_uid: z.string().min(1).optional(),
+  state: z.enum(OPERATION_STATES).optional(),
+  device_name: z.string().min(1).max(64).optional(),
+  created_gte: isoWithZone.optional(),
+  created_lt: isoWithZone.optional(),
+  order_id_prefix: z.string().min(1).max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a cursor from a previous page').optional(),
+});
+
+export const operationsSearchQuerySchema = searchQuerySchema.extend({
+  /** Comma-separated kinds. */
+  kind: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s === '') return undefined;
+      const kinds = s.split(',').map((k) => k.trim()).filter(Boolean);
+      const bad = kinds.filter((k) => !(OPERATION_KINDS as readonly string[]).includes(k));
+      if (bad.length) ctx.addIssue({ code: 'custom', message: `unknown kind(s): ${bad.join(', ')} (one of ${OPERATION_KINDS.join(', ')})` });
+      return kinds as (typeof OPERATION_KINDS)[number][];
+    }),
+});
+
+export const searchResultSchema = z.object({
+  data: z.array(operationRecordSchema),
+  next_cursor: z.string().nullable().meta({ description: 'Pass as cursor for the next (older) page; null: no more' }),
+});
+
 /** `GET /v1/operations/{id}?wait=`: seconds to hold the request until the operation is final. */
 export const operationQuerySchema = z.strictObject({
   wait: z.coerce.number().min(0).max(60).optional(),

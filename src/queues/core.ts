@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { OperationStore } from '../store/operations.js';
 import { EventStore } from '../store/events.js';
+import { OperationSearch } from '../store/search.js';
 import { bullPrefix } from '../store/keys.js';
 import type { StoredOperation } from '../store/record.js';
 import { DEFAULT_JOB_OPTIONS, QUEUES, jobName, statusJobId, type OperationJob } from './registry.js';
@@ -33,6 +34,8 @@ export interface Core {
   readonly store: OperationStore;
   /** Merchant events (docs/EVENTS.md), written by the store's scripts with each state change. */
   readonly events: EventStore;
+  /** Search over the operations by the indexes the scripts keep (store/search.ts). */
+  readonly search: OperationSearch;
   readonly tag: string;
   readonly prefix: string;
   readonly settings: CoreSettings;
@@ -71,6 +74,7 @@ export function createCore(options: CoreOptions): Core {
   const now = options.now ?? (() => clock!.now());
   const store = new OperationStore(redis, { tag, retentionMs: options.retentionMs, tombstoneMs: settings.tombstoneMs });
   const events = new EventStore(redis, tag, store.retentionMs);
+  const search = new OperationSearch(redis, tag);
   const queueOpts = { connection: redis, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
   const deviceQueue = new Queue<OperationJob>(QUEUES.device, queueOpts);
   const statusQueue = new Queue<OperationJob>(QUEUES.status, queueOpts);
@@ -99,7 +103,7 @@ export function createCore(options: CoreOptions): Core {
   }
 
   return {
-    redis, store, events, tag, prefix, settings, logger, deviceQueue, statusQueue,
+    redis, store, events, search, tag, prefix, settings, logger, deviceQueue, statusQueue,
     now,
     clock,
     dispatch: (op) => makeRunnable(deviceQueue, op.id, jobName(op), op.id, 0, true),

@@ -21,11 +21,23 @@
  * | {tag}:janitor                    | string | janitor pass lock (one process at a time, PX)           |
  * | {tag}:events                     | stream | merchant events of all stores (type, store, op, state)  |
  * | {tag}:events:<store>             | stream | one store's events with the record after the change     |
+ * | {tag}:ix:<store>:<family>[:s:<state>|:d:<device>] | zset | search indexes (docs/CORE.md › Search), by `ixs` |
+ * | {tag}:wh:line:<endpoint>|<opId>  | hash   | webhooks: an operation's undelivered events per endpoint, in order (src/workers/notify/keys.ts) |
+ * | {tag}:wh:cb:<endpoint>           | hash   | webhooks: the endpoint's circuit breaker                 |
+ * | {tag}:wh:slots:<endpoint>        | zset   | webhooks: requests in flight to the endpoint → expiry    |
+ * | {tag}:wh:wait:<endpoint>         | zset   | webhooks: deliveries waiting for a slot                  |
+ * | {tag}:wh:held:<endpoint>         | zset   | webhooks: deliveries not sent while the circuit was open |
+ * | {tag}:wh:dispatch                | string | webhooks: the dispatcher lock (PX)                       |
  *
  * Bounds: per-operation keys expire with the record (retention after the final state); tombstones
  * after `tombstoneMs`; per-terminal keys expire after the retention when the terminal stays unused;
  * `leases`, `devices` and `open` are bounded by the fleet and by the open operations; the event streams
- * are trimmed to the retention (MINID) on every write and expire when no event comes for that long.
+ * are trimmed to the retention (MINID) on every write and expire when no event comes for that long
+ * (the webhook dispatcher's consumer group lives on `events` and goes with it). Webhook keys
+ * (docs/WEBHOOKS.md › Redis keys): a line expires the retry horizon + the failed retention + 1 day
+ * after its last write while it holds undelivered events, 2 days once only its last delivered event
+ * is left; breaker, slots, waiters and held sets expire after their last write (at most 4 × the
+ * longest retry delay), and their members are live deliveries of one endpoint; the lock is PX.
  */
 export function bullPrefix(tag: string): string {
   return `{${tag}}`;

@@ -222,7 +222,7 @@ export class OperationStore {
     const k = this.keys;
     const [status, value] = await this.redis.mypayRequeue(
       k.op(op.id), k.mailboxLive(member), k.mailboxBulk(member), k.lease(member), k.leases, k.open, k.audit(op.id),
-      op.id, now, leaseUntil, member, janitorDue, ...flat(fields),
+      op.id, now, leaseUntil, member, janitorDue, this.retentionMs, ...flat(fields),
     );
     return status === 'ok' ? { ok: true, dispatched: value === '1' } : { ok: false, state: value ?? '' };
   }
@@ -266,12 +266,11 @@ export class OperationStore {
     return { ok: true, next: value ? value : null };
   }
 
-  /** The effects argument of the transition and finish scripts ('' = none). */
+  /** The effects argument of the transition and finish scripts (the retention always: the search indexes need it). */
   private effectsArg(fx: Effects | undefined): string {
-    if (!fx || (!fx.audit && !fx.event)) return '';
     return JSON.stringify({
-      a: fx.audit ? [fx.audit.event, JSON.stringify(fx.audit.data), fx.audit.summary] : undefined,
-      e: fx.event ?? undefined,
+      a: fx?.audit ? [fx.audit.event, JSON.stringify(fx.audit.data), fx.audit.summary] : undefined,
+      e: fx?.event ?? undefined,
       r: this.retentionMs,
       m: this.deviceAuditMax,
     });

@@ -7,13 +7,13 @@ const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.m
 const withEffects = (name: string) => `${lua('lib/effects')}\n${lua(name)}`;
 
 export const SCRIPTS = {
-  mypayEnqueue: { numberOfKeys: 10, lua: lua('enqueue') },
-  mypayClaim: { numberOfKeys: 6, lua: lua('claim') },
+  mypayEnqueue: { numberOfKeys: 10, lua: withEffects('enqueue') },
+  mypayClaim: { numberOfKeys: 6, lua: withEffects('claim') },
   mypayTransition: { numberOfKeys: 9, lua: withEffects('transition') },
   mypayFinish: { numberOfKeys: 14, lua: withEffects('finish') },
   mypayRenew: { numberOfKeys: 3, lua: lua('renew') },
   mypaySweep: { numberOfKeys: 1, lua: lua('sweep') },
-  mypayRequeue: { numberOfKeys: 7, lua: lua('requeue') },
+  mypayRequeue: { numberOfKeys: 7, lua: withEffects('requeue') },
   mypayAnnotate: { numberOfKeys: 2, lua: lua('annotate') },
   mypayPoison: { numberOfKeys: 5, lua: withEffects('poison') },
   mypayComplete: { numberOfKeys: 3, lua: withEffects('complete') },

@@ -22,7 +22,7 @@
   ARGV[8] audit data (JSON, no secrets)
   ARGV[9] audit summary
   ARGV[10] terminal audit cap
-  ARGV[11] retention (ms) of the terminal audit stream
+  ARGV[11] retention (ms) of the terminal audit stream and of the search indexes
   ARGV[12] claim token (unique per claim): later steps about this POST must name it
   ARGV[13..] field, value pairs to set
 
@@ -41,6 +41,7 @@ local claim_until = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + 
 local fields = {}
 for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], 'state', 'sending', 'updated', ARGV[3], 'claim_until', claim_until, 'claim', ARGV[12], unpack(fields))
+mypay_ix_move(KEYS[1], ARGV[1], state, 'sending', ARGV[3], ARGV[11])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
 redis.call('ZADD', KEYS[6], ARGV[7], ARGV[1])
 redis.call('XADD', KEYS[4], '*', 'event', 'request', 'data', ARGV[8], 'attempt', sends)

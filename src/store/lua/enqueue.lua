@@ -22,7 +22,7 @@
   ARGV[7] refund amount to reserve on KEYS[7] ('0' = no reservation)
   ARGV[8] tombstone lifetime (ms): how long a charge's order_id stays refused for reuse
   ARGV[9] janitor due (ms)
-  ARGV[10] retention (ms) of the children set
+  ARGV[10] retention (ms) of the children set and of the search indexes (lib/effects.lua)
   ARGV[11..] field, value pairs of the new op hash
 
   Returns
@@ -60,6 +60,8 @@ end
 local fields = {}
 for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'fp', ARGV[2], 'lane', ARGV[3], 'state', 'queued', 'created', ARGV[4], 'updated', ARGV[4], unpack(fields))
+local who = redis.call('HMGET', KEYS[1], 'store', 'kind', 'device')
+mypay_ix_create(KEYS[1], ARGV[1], who[1], who[2], who[3], ARGV[4], ARGV[10])
 redis.call('ZADD', KEYS[6], ARGV[4], ARGV[6])
 redis.call('ZADD', KEYS[10], ARGV[9], ARGV[1])
 if KEYS[8] ~= KEYS[1] then

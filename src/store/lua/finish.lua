@@ -60,6 +60,7 @@ if ARGV[2] ~= '' then
   local fields = {}
   for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[4], 'finished', ARGV[4], unpack(fields))
+  mypay_ix_move(KEYS[1], ARGV[1], state, ARGV[2], ARGV[4], ARGV[9])
   redis.call('PEXPIRE', KEYS[1], ARGV[9])
   redis.call('PEXPIRE', KEYS[8], ARGV[9])
   if KEYS[9] ~= KEYS[1] then redis.call('PEXPIRE', KEYS[9], ARGV[9]) end
@@ -86,7 +87,10 @@ if ARGV[2] ~= '' then
       local next_state = 'partially_refunded'
       if refunded >= cost then next_state = 'refunded' end
       redis.call('HSET', KEYS[6], 'state', next_state, 'updated', ARGV[4])
-      if next_state ~= cstate then charge_event = 'charge.' .. next_state end
+      if next_state ~= cstate then
+        charge_event = 'charge.' .. next_state
+        mypay_ix_move(KEYS[6], redis.call('HGET', KEYS[6], 'id'), cstate, next_state, ARGV[4], ARGV[9])
+      end
     end
   elseif KEYS[6] ~= KEYS[1] and settle == 'released' then
     redis.call('HINCRBY', KEYS[6], 'reserved', -amount)

@@ -21,7 +21,9 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZREM', KEYS[3], ARGV[1])
   return 0
 end
+local from = redis.call('HGET', KEYS[1], 'state')
 redis.call('HSET', KEYS[1], 'state', 'needs_review', 'review', ARGV[2], 'updated', ARGV[3], 'finished', ARGV[3])
+if from then mypay_ix_move(KEYS[1], ARGV[1], from, 'needs_review', ARGV[3], ARGV[4]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 -- XADD first: it creates the stream of an operation never sent, which must expire too.
 redis.call('XADD', KEYS[2], '*', 'event', 'review', 'data', cjson.encode({ reason = ARGV[2] }))

@@ -16,20 +16,22 @@
   ARGV[3] lease expiry (ms) if the lease is taken now
   ARGV[4] terminal member <store>|<device>
   ARGV[5] janitor due (ms)
-  ARGV[6..] field, value pairs to set
+  ARGV[6] retention (ms) of the search indexes
+  ARGV[7..] field, value pairs to set
 
   Returns {'ok', dispatched} (1 = holds the terminal now) | {'stale', state}
 ]]
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'not_received' then return {'stale', state or 'missing'} end
 local fields = {}
-for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
 local attempt = tonumber(redis.call('HGET', KEYS[1], 'attempt') or '1') + 1
 redis.call('HSET', KEYS[1], 'attempt', attempt)
 redis.call('HSET', KEYS[1], 'state', 'queued', 'updated', ARGV[2], unpack(fields))
 -- A new attempt: its own deadline, fence, verdict and verification (the first POST's time and the
 -- refund's first snapshot stay: they still prove which gateway rows can be ours).
 redis.call('HDEL', KEYS[1], 'finished', 'released', 'claim_until', 'claim', 'unknown_at', 'accepted', 'deadline', 'reverified', 'retry_requested', 'redrives')
+mypay_ix_move(KEYS[1], ARGV[1], 'not_received', 'queued', ARGV[2], ARGV[6])
 redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[7])
 redis.call('ZADD', KEYS[6], ARGV[5], ARGV[1])

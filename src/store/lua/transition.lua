@@ -26,7 +26,7 @@
   ARGV[10] '1' = only once Redis TIME has passed the record's `claim_until` (taking a claim over)
   ARGV[11] janitor due (ms) for the open index; '' = leave, '-' = remove
   ARGV[12] retention (ms) of the record and its audit; '' = none (non-final states)
-  ARGV[13] effects (JSON, lib/effects.lua): audit entry and merchant event of this change; '' = none
+  ARGV[13] effects (JSON, lib/effects.lua): audit entry and merchant event of this change, retention
   ARGV[14..] field, value pairs to set
 
   Returns {'ok', counter} | {'stale', current state, sends, claim} | {'not_holder', holder or ''}
@@ -54,6 +54,8 @@ if ARGV[8] ~= '' then counter = tostring(redis.call('HINCRBY', KEYS[1], ARGV[8],
 local fields = {}
 for i = 14, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[4], unpack(fields))
+local fx = cjson.decode(ARGV[13])
+mypay_ix_move(KEYS[1], ARGV[1], state, ARGV[2], ARGV[4], fx.r)
 if ARGV[5] ~= '0' and redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
 end
@@ -66,7 +68,5 @@ if ARGV[12] ~= '' then
   redis.call('PEXPIRE', KEYS[1], ARGV[12])
   redis.call('PEXPIRE', KEYS[5], ARGV[12])
 end
-if ARGV[13] ~= '' then
-  mypay_effects(cjson.decode(ARGV[13]), KEYS[1], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], ARGV[1], ARGV[4])
-end
+mypay_effects(fx, KEYS[1], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], ARGV[1], ARGV[4])
 return {'ok', counter}

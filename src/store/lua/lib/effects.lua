@@ -43,3 +43,52 @@ local function mypay_effects(fx, k_op, k_audit, k_devaudit, k_device, k_events, 
   end
   if fx.e then mypay_event(fx.e, fx.r, k_op, k_events, k_store_events, op_id, now) end
 end
+
+--[[
+  Search indexes (docs/CORE.md › Search), kept by the scripts that change state. Per store and family
+  (charge, refund, reprint): zsets of op ids scored by the record's `ixs` (created ms × 1024 + a
+  per-store sequence, so scores are unique and a cursor is one number):
+    {P}:ix:<store>:<family>              every operation
+    {P}:ix:<store>:<family>:s:<state>    by current state (moved with every state change)
+    {P}:ix:<store>:<family>:d:<device>   by terminal
+  Keys are built here from the record's key prefix, as BullMQ's scripts build job keys: they share the
+  hash tag. Entries older than the retention plus a week are trimmed whenever a key is added to, and
+  each key expires that long after its last addition.
+]]
+local IX_SLACK_MS = 7 * 86400000
+
+local function mypay_family(kind)
+  if kind == 'charge' or kind == 'refund' then return kind end
+  return 'reprint'
+end
+
+local function mypay_ix_add(key, score, member, now, retention)
+  redis.call('ZADD', key, score, member)
+  local keep = tonumber(retention) + IX_SLACK_MS
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. tostring((tonumber(now) - keep) * 1024))
+  redis.call('PEXPIRE', key, keep)
+end
+
+-- A new record: its score, and its entries in the family, state and terminal indexes.
+local function mypay_ix_create(k_op, op_id, store, kind, device, now, retention)
+  local base = string.match(k_op, '^(.*):op:')
+  local seq_key = base .. ':ix:' .. store .. ':seq'
+  local seq = redis.call('INCR', seq_key) % 1024
+  redis.call('PEXPIRE', seq_key, 86400000)
+  local score = tonumber(now) * 1024 + seq
+  redis.call('HSET', k_op, 'ixs', string.format('%.0f', score))
+  local fam = base .. ':ix:' .. store .. ':' .. mypay_family(kind)
+  mypay_ix_add(fam, score, op_id, now, retention)
+  mypay_ix_add(fam .. ':s:queued', score, op_id, now, retention)
+  mypay_ix_add(fam .. ':d:' .. device, score, op_id, now, retention)
+end
+
+-- The record moved from state `from` to `to`: its entry moves between the state indexes.
+local function mypay_ix_move(k_op, op_id, from, to, now, retention)
+  if from == to then return end
+  local r = redis.call('HMGET', k_op, 'store', 'kind', 'ixs')
+  if not r[1] or not r[3] then return end
+  local fam = string.match(k_op, '^(.*):op:') .. ':ix:' .. r[1] .. ':' .. mypay_family(r[2])
+  redis.call('ZREM', fam .. ':s:' .. from, op_id)
+  mypay_ix_add(fam .. ':s:' .. to, r[3], op_id, now, retention)
+end
