@@ -5,6 +5,7 @@ import type { Core } from '../queues/core.js';
 import type { Metrics } from '../metrics/index.js';
 import type { BasicCredentials } from './auth.js';
 import type { DurabilityInspection } from '../store/durability.js';
+import type { AttentionSources } from './views/attention.js';
 
 export interface ApiOptions {
   core: Core;
@@ -24,5 +25,7 @@ export interface ApiOptions {
   workers?: { running(): boolean };
   /** What the workers found of Redis' durability at start-up (shown by /readyz; never fails it). */
   durability?: DurabilityInspection;
+  /** Extra sources of the attention list (failed webhook deliveries, when webhooks run). */
+  attention?: AttentionSources;
   logger: Logger;
 }

@@ -38,6 +38,12 @@ const accepted = (what: string) => ({
   415: problem('Body is not JSON'),
 });
 
+/** The answers of a refund or reprint whose charge has no payment to act on (producers/errors.ts chargeNotPaid). */
+const notPaid = (act: string) => ({
+  409: problem('Idempotency key already used with other parameters; or (code charge_not_paid_yet, retryable) the charge is still in flight: ask again once it is paid'),
+  422: problem(`The charge ended without a payment (code charge_not_paid: rejected, failed, withdrawn, declined, …): nothing to ${act}`),
+});
+
 function enqueue(summary: string, body: string, field: string, extra: Json = {}) {
   return {
     post: {
@@ -107,9 +113,12 @@ export function buildOpenApi(): Json {
     },
     paths: {
       '/v1/charges': enqueue('Start a charge on a terminal', 'ChargeBody', 'order_id'),
-      '/v1/refunds': enqueue('Refund (part of) a charge', 'RefundBody', 'refund_id', { 422: problem('Refund exceeds the refundable balance') }),
-      '/v1/reprints/invoice': enqueue('Reprint the invoice of a charge', 'InvoiceReprintBody', 'reprint_id'),
-      '/v1/reprints/signature': enqueue('Reprint the signature slip of a charge', 'SignatureReprintBody', 'reprint_id'),
+      '/v1/refunds': enqueue('Refund (part of) a charge', 'RefundBody', 'refund_id', {
+        409: problem('Idempotency key already used with other parameters; or (code charge_not_paid_yet, retryable) the charge is still in flight: ask again once it is paid'),
+        422: problem('Refund exceeds the refundable balance; or (code charge_not_paid) the charge ended without a payment (rejected, failed, withdrawn, declined, …): nothing to refund'),
+      }),
+      '/v1/reprints/invoice': enqueue('Reprint the invoice of a charge', 'InvoiceReprintBody', 'reprint_id', notPaid('reprint')),
+      '/v1/reprints/signature': enqueue('Reprint the signature slip of a charge', 'SignatureReprintBody', 'reprint_id', notPaid('reprint')),
       '/v1/payments/{store_uid}/{order_id}': {
         get: {
           summary: 'A charge with its refunds, reprints and audit trail (secrets redacted)',
@@ -124,7 +133,7 @@ export function buildOpenApi(): Json {
         get: {
           summary: 'Any operation (charge, refund, reprint) by id, with its audit trail; with ?wait=, held until it is final',
           parameters: [
-            { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'As the API returned it, URL-encoded' },
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'As the API returned it: raw, or URL-encoded once (encodeURIComponent, as in the Location header)' },
             {
               name: 'wait', in: 'query', required: false, schema: { type: 'number', minimum: 0, maximum: 60 },
               description: 'Seconds to hold the request: answered as soon as the operation is final (within tens of milliseconds of its final state), or when the wait ends with its current state. Waits cost no Redis polling (one live tail of the event stream per API process).',
@@ -181,6 +190,23 @@ export function buildOpenApi(): Json {
       },
       '/v1/payments': searchPath('Charges of a store, newest first, filtered; a page at a time', false),
       '/v1/operations': searchPath('Operations of every kind (charges, refunds, reprints) of a store, newest first, filtered; a page at a time', true),
+      '/v1/attention': {
+        get: {
+          summary: 'Everything a person must act on: needs_review, amount mismatch (prc 290), unresolved, not_received, unknown prc codes, terminals stuck busy past their lease, refund batches with rows not refunded, failed webhook deliveries — each with why and its runbook step',
+          parameters: [
+            { name: 'store_uid', in: 'query', required: false, schema: { type: 'string' } },
+            { name: 'per_kind', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, description: 'Items of each kind at most (counts are complete)' },
+          ],
+          responses: {
+            200: {
+              description: '`counts` per kind and the newest `per_kind` items of each: `{kind, title, why, runbook, store_uid?, operation?, device_name?, batch_id?, since?}`',
+              content: { 'application/json': { schema: { type: 'object', properties: { counts: { type: 'object', additionalProperties: { type: 'integer' } }, per_kind: { type: 'integer' }, items: { type: 'array', items: { type: 'object', properties: { kind: { type: 'string' }, title: { type: 'string' }, why: { type: 'string' }, runbook: { type: 'string' } }, required: ['kind', 'title', 'why', 'runbook'] } } }, required: ['counts', 'items'] } } },
+            },
+            400: problem('Bad query'),
+            401: problem('Missing or wrong API key'),
+          },
+        },
+      },
       '/v1/events': {
         get: {
           summary: 'The event feed: events oldest first after a cursor, kept for the record retention (catch up after an endpoint outage, or consume events without a public endpoint)',

@@ -19,6 +19,8 @@ export const batchMetaSchema = z.object({
   created: z.coerce.number().int(),
   enqueued: z.coerce.number().int().optional(),
   completed: z.coerce.number().int().optional(),
+  /** Rows that did not end refunded (written with `complete`). */
+  not_refunded: z.coerce.number().int().optional(),
 });
 export type BatchMeta = z.infer<typeof batchMetaSchema>;
 

@@ -123,7 +123,7 @@ export function startBatchTracker(core: Core, options: BatchTrackerOptions = {})
         not_refunded: failed.slice(0, 100), not_refunded_count: failed.length,
         created_at: new Date(meta.created).toISOString(), completed_at: new Date(now).toISOString(),
       };
-      await core.events.completeOnce(k.meta(batchId), { type: 'refund_batch.completed', store: meta.store, id: batchId, object, now, fields: { completed: now } });
+      await core.events.completeOnce(k.meta(batchId), { type: 'refund_batch.completed', store: meta.store, id: batchId, object, now, fields: { completed: now, not_refunded: failed.length } });
       await core.redis.pexpire(k.meta(batchId), BATCH_RETENTION_MS);
     } else {
       await setMeta(core, batchId, { status: 'complete', completed: now });
