@@ -190,6 +190,47 @@ export function buildOpenApi(): Json {
       },
       '/v1/payments': searchPath('Charges of a store, newest first, filtered; a page at a time', false),
       '/v1/operations': searchPath('Operations of every kind (charges, refunds, reprints) of a store, newest first, filtered; a page at a time', true),
+      '/v1/refund-batches': {
+        post: {
+          summary: 'Refund many charges in one run (docs/BATCH-REFUNDS.md): every row validated first (422 with every bad row, nothing enqueued), then enqueued in bulk on the batch lane; a re-exported file is recognised (its rows are not refunded again)',
+          parameters: [
+            { name: 'batch_id', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$' }, description: 'Your id of the run (default: derived from the file)' },
+            { name: 'store_uid', in: 'query', required: false, schema: { type: 'string' } },
+            { name: 'skip_invalid', in: 'query', required: false, schema: { type: 'string', enum: ['1', 'true'] }, description: 'Enqueue the valid rows and report the others, instead of refusing the batch' },
+            { name: 'dry_run', in: 'query', required: false, schema: { type: 'string', enum: ['1', 'true'] }, description: 'Validate only: 200, nothing written' },
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              'text/csv': { schema: { type: 'string' }, example: 'order_id,cost,refund_id\n1001,50,\n1002,120,r-1002' },
+              'application/json': { schema: { type: 'object', properties: { rows: { type: 'array', items: { type: 'object', properties: { order_id: { type: 'string' }, uid: { type: 'string' }, cost: { type: ['integer', 'string'] }, refund_id: { type: 'string' } } } }, batch_id: { type: 'string' }, store_uid: { type: 'string' }, skip_invalid: { type: 'boolean' }, dry_run: { type: 'boolean' } } } },
+            },
+          },
+          responses: {
+            202: { description: 'Enqueued: `{batch_id, rows, valid, enqueued, existing, already_submitted, skipped, not_enqueued, issues, status_url}`; Location: the batch' },
+            200: { description: 'A dry run (`dry_run: true`), or every row already submitted by an earlier batch (`all_seen: true`, nothing enqueued)' },
+            400: problem('No body, or a bad batch id'),
+            401: problem('Missing or wrong API key'),
+            409: problem('The batch id belongs to another file'),
+            413: problem('Body larger than the batch limit'),
+            422: problem('Rows refused (each row and field named); nothing enqueued'),
+          },
+        },
+      },
+      '/v1/refund-batches/{id}': {
+        get: {
+          summary: 'A batch: state (enqueuing, running, complete), counts by row state and per-row results; Accept: text/csv (or ?format=csv) answers the results CSV',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['csv'] } },
+          ],
+          responses: {
+            200: { description: '`{batch_id, store_uid, state, rows_total, final, counts, parent, created_at, enqueued_at?, completed_at?, rows: [{row, order_id, refund_id, state, prc, refund_uid, message}]}`, or the CSV', content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } },
+            401: problem('Missing or wrong API key'),
+            404: problem('No such batch'),
+          },
+        },
+      },
       '/v1/attention': {
         get: {
           summary: 'Everything a person must act on: needs_review, amount mismatch (prc 290), unresolved, not_received, unknown prc codes, terminals stuck busy past their lease, refund batches with rows not refunded, failed webhook deliveries — each with why and its runbook step',

@@ -159,6 +159,7 @@ describe('health, metrics, OpenAPI', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
       '/v1/charges', '/v1/refunds', '/v1/reprints/invoice', '/v1/reprints/signature', '/v1/payments/{store_uid}/{order_id}', '/v1/devices', '/v1/callbacks/mypay', '/v1/operations/{id}', '/v1/operations/{id}/recheck', '/v1/events',
+      '/v1/operations/{id}/cancel', '/v1/payments', '/v1/operations', '/v1/attention', '/v1/refund-batches', '/v1/refund-batches/{id}',
     ]));
     expect(Object.keys((doc as unknown as { webhooks: Record<string, unknown> }).webhooks)).toEqual(['event']);
     expect(doc.components.schemas.Event?.properties?.type).toMatchObject({ enum: expect.arrayContaining(['charge.paid', 'refund.refunded', 'operation.needs_review', 'refund_batch.completed']) });
