@@ -27,7 +27,7 @@ export type { Lane, OrderView, Producer, ProducerOptions, RefundInput, InvoiceRe
 export type { ChargeRequestInput as ChargeInput } from './domain/schemas/requests/charge.js';
 export type { EnqueueOutcome, EnqueueResult } from './producers/enqueue.js';
 export type { CoreOptions } from './queues/core.js';
-export { IdempotencyConflictError, RefundBalanceError } from './producers/errors.js';
+export { ChargeNotPaidError, ChargeNotPaidYetError, IdempotencyConflictError, NotCancellableError, RefundBalanceError } from './producers/errors.js';
 export { ValidationError } from './domain/validation.js';
 
 // Callbacks (hints, verified by query), explicit recheck and retry.

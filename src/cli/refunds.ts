@@ -2,7 +2,8 @@
  * `mypay refunds run <file.csv|file.json> [--dry-run] [--skip-invalid] [--batch-id ID] [--out results.csv]`
  * `mypay refunds status <batch-id> [--out results.csv] [--json]`
  *
- * `run` validates every row, enqueues the refunds (bulk lane), then shows a progress bar with counts
+ * `run` first names the gateway, the store and the Redis on stderr (src/cli/target.ts), validates
+ * every row, enqueues the refunds (bulk lane), then shows a progress bar with counts
  * by state until every row is final and writes the results CSV. Ctrl-C while watching leaves the
  * batch running (the workers carry on); running the same file with the same batch id again resumes
  * it and never refunds twice. Ctrl-C while enqueuing (a few seconds) first finishes the enqueue;
@@ -31,6 +32,7 @@ import {
   resultsCsv, runBatch, startBatchTracker, isFinalRowState, type RowResult, type RowState, type RunBatchResult,
 } from '../batch/index.js';
 import { processIo, type CliIo } from './send.js';
+import { announceTarget } from './target.js';
 
 export const REFUNDS_EXIT = { ok: 0, usage: 1, refused: 2, notAllRefunded: 3, alreadySubmitted: 4, interrupted: 130 } as const;
 
@@ -66,7 +68,7 @@ export async function openCore(io: CliIo) {
   const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   if (!url.startsWith('redis+cluster://')) await checkRedis(url);
   const core = createCore({ connection: url.startsWith('redis+cluster://') ? connectRedis(url) : url, tag: env.QUEUE_PREFIX, settings: settingsFromEnv(env), logger });
-  return { env, stores, logger, core };
+  return { env, stores, logger, core, redisUrl: url };
 }
 
 /** Counts shown beside the bar: refunded, other final states, in flight, waiting. */
@@ -151,6 +153,7 @@ export async function runRefunds(file: string, options: RunOptions, io: CliIo = 
     const { core, stores, logger } = ctx;
     const storeUid = options.store ?? (stores.length === 1 ? stores[0] : undefined);
     if (options.store && !stores.includes(options.store)) throw new UsageError(`store ${options.store} is not configured`);
+    announceTarget(io, { gatewayUrl: ctx.env.MYPAY_URL, stores: storeUid ? [storeUid] : stores, redisUrl: ctx.redisUrl });
     const producer = createProducer(core);
     const isTTY = Boolean(process.stderr.isTTY);
     let lastShown = 0;

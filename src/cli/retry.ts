@@ -4,6 +4,7 @@
  * one the workers first query the gateway once more: a row found there settles it (flagged as a late
  * row) and nothing is sent; only with still no trace is it sent again, as a new attempt. `--batch`
  * retries every `not_received` row of a refund batch (the batch rerun for rows the gateway never got).
+ * Before any of it, one line on stderr names the gateway, the store(s) and the Redis (src/cli/target.ts).
  *
  * Exit codes: 0 every retry requested · 1 usage/config/Redis · 2 some operations could not be retried.
  */
@@ -13,6 +14,7 @@ import { operationId } from '../store/keys.js';
 import { requestRetry } from '../producers/callbacks.js';
 import { openCore } from './refunds.js';
 import { processIo, type CliIo } from './send.js';
+import { announceTarget } from './target.js';
 
 export const RETRY_EXIT = { ok: 0, usage: 1, notRetryable: 2 } as const;
 
@@ -29,6 +31,7 @@ export async function runRetry(ids: readonly string[], options: { batch?: string
     return RETRY_EXIT.usage;
   }
   const { core, stores } = opened;
+  announceTarget(io, { gatewayUrl: opened.env.MYPAY_URL, stores, redisUrl: opened.redisUrl });
   try {
     const targets = [...ids];
     if (options.batch) {

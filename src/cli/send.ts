@@ -1,8 +1,9 @@
 /**
  * `mypay send <charge|query|refund|reprint-invoice|reprint-signature> --data '<json>' | --data @file.json`
  *
- * Sends one command to the configured gateway and prints the answer as JSON on stdout. Exit codes
- * (one line on stderr for every non-zero one):
+ * Sends one command to the configured gateway and prints the answer as JSON on stdout; first, one
+ * line on stderr names the gateway and the store (src/cli/target.ts). Exit codes
+ * (one more line on stderr for every non-zero one):
  * 0 B200 · 1 usage/config · 2 B500 (the answer is still printed) · 3 not delivered (safe to resend) ·
  * 4 outcome unknown or bad answer (the gateway may have acted: query before resending).
  */
@@ -12,6 +13,7 @@ import { loadEnv, loadStores, type StoreCredentials } from '../config/config.js'
 import type { Command } from '../domain/codec/index.js';
 import { redactSecrets } from '../domain/redact.js';
 import { createGatewayClient, gatewayOptionsFromEnv, isGatewayError, type GatewayFailure } from '../gateway/index.js';
+import { announceTarget } from './target.js';
 
 export const SEND_COMMANDS = {
   charge: 'api/postransaction',
@@ -98,7 +100,9 @@ export async function runSend(name: SendName, options: SendOptions, io: CliIo = 
     const store = pickStore(loadStores(env), options.store ?? fromData);
     // Every command's payload carries the merchant's store_uid (spec); fill it in when omitted.
     const payload = { store_uid: store.store_uid, ...data };
-    client = createGatewayClient(gatewayOptionsFromEnv(env));
+    const gateway = gatewayOptionsFromEnv(env);
+    client = createGatewayClient(gateway);
+    announceTarget(io, { gatewayUrl: gateway.url, stores: [store.store_uid] });
     const { latencyMs: _latency, ...answer } = await client.send(store, SEND_COMMANDS[name], payload);
     // The charge `key` authorises refunds and reprints (with the uid): shown only on request.
     io.out(JSON.stringify(options.showKey ? answer : redactSecrets(answer), null, 2));

@@ -2,7 +2,7 @@
 import type { Core } from '../queues/core.js';
 import type { CreateOperation, CreateResult, Fields } from '../store/operations.js';
 import { storedOperationSchema, toRecord, type OperationRecord, type StoredOperation } from '../store/record.js';
-import { IdempotencyConflictError, RefundBalanceError, fieldError } from './errors.js';
+import { IdempotencyConflictError, RefundBalanceError, chargeNotPaid, fieldError } from './errors.js';
 
 export interface EnqueueResult {
   /** `false` when the key already named this operation (an idempotent replay). */
@@ -47,7 +47,8 @@ export async function enqueueOperations(core: Core, items: { create: CreateOpera
           error: fieldError(keyField, `was already used for a charge on ${new Date(res.firstUsedAt).toISOString()} (its record has expired; order ids are never reused): use a new order_id`),
         });
       case 'charge_not_refundable':
-        return outcomes.push({ ok: false, error: fieldError('order_id', `the charge is ${res.state}, only paid charges can be refunded`) });
+        // The charge moved on since it was read (or was never paid): say what is true of its state.
+        return outcomes.push({ ok: false, error: notRefundable(create, res.state) });
       case 'existing': {
         const op = existing.get(create.id);
         if (!op) return outcomes.push({ ok: false, error: new Error(`${create.id} vanished during enqueue`) });
@@ -66,6 +67,13 @@ export async function enqueueOperations(core: Core, items: { create: CreateOpera
   toPark.push(...replayedQueued.map((op, i) => ({ op, holdsLease: holders[i] === op.id })));
   await core.parkMany(toPark);
   return outcomes;
+}
+
+/** A refund the enqueue script refused because its charge is not paid or partially refunded. */
+function notRefundable(create: CreateOperation, state: string): Error {
+  if (state === 'refunded') return new RefundBalanceError(0, create.reserveOn?.amount ?? 0);
+  if (state === 'missing') return fieldError('order_id', 'the charge is gone (its record expired): nothing to refund');
+  return chargeNotPaid('order_id', String(create.fields.order_id ?? create.reserveOn?.chargeId ?? ''), state, 'refund');
 }
 
 function isStatus(r: CreateResult | Error | undefined, status: CreateResult['status']): boolean {

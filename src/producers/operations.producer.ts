@@ -21,18 +21,20 @@ import { reprintInvoiceRequestSchema } from '../domain/schemas/requests/reprint-
 import { reprintSignatureRequestSchema } from '../domain/schemas/requests/reprint-signature.js';
 import { itemsSchema } from '../domain/schemas/requests/item.js';
 import { amountValue } from '../domain/schemas/requests/fields.js';
-import { parseOrThrow } from '../domain/validation.js';
+import { parseOrThrow, toValidationIssues, ValidationError } from '../domain/validation.js';
+import { MypayError, type ValidationIssue } from '../domain/errors.js';
 import { createCore, type Core, type CoreOptions } from '../queues/core.js';
 import { operationId } from '../store/keys.js';
 import { storedRequest, toRecord, type OperationRecord, type StoredOperation } from '../store/record.js';
 import { enqueueOperation, enqueueOperations, type EnqueueOutcome, type EnqueueResult } from './enqueue.js';
 import type { CreateOperation } from '../store/operations.js';
-import { fieldError, NotCancellableError } from './errors.js';
+import { chargeNotPaid, fieldError, NotCancellableError } from './errors.js';
 import { cancelOperation } from './cancel.js';
 import { fingerprint } from './fingerprint.js';
 import { createEventTail, type EventFilter, type EventTail } from './event-tail.js';
 import { streamIdOf, type EventPage, type MypayEvent } from '../store/events.js';
 import type { EventType } from '../domain/events.js';
+import type { OperationKind } from '../domain/operation/states.js';
 
 export type Lane = 'live' | 'bulk';
 const laneSchema = z.enum(['live', 'bulk']).default('live');
@@ -72,6 +74,42 @@ export const signatureReprintInputSchema = chargeRefSchema.extend({
   receipt_type: z.union([z.string(), z.number()]).optional(),
 }).strict();
 export type SignatureReprintInput = z.input<typeof signatureReprintInputSchema>;
+
+/** Stands in for the charge's uid, key and device (they come from its record) while nothing is looked up. */
+const STAND_IN = '-';
+
+/**
+ * Every bad field of an input, found without any look-up: the gateway payload's it becomes (for a
+ * refund or reprint with the charge's uid, key and device stood in for when the caller gives none:
+ * they come from the charge record, looked up later), then the input schema's own (ids, lane,
+ * unknown fields). A field is named once, with the payload's wording. Empty: valid as far as can be
+ * told before the look-up.
+ */
+export function inputIssues(kind: OperationKind, input: unknown): ValidationIssue[] {
+  const raw = (input !== null && typeof input === 'object' && !Array.isArray(input) ? input : {}) as Record<string, unknown>;
+  const charge = { store_uid: raw.store_uid, uid: raw.uid ?? STAND_IN, key: raw.key ?? STAND_IN, device_name: raw.device_name ?? STAND_IN };
+  switch (kind) {
+    case 'charge':
+      return issuesOf(chargeRequestSchema, input);
+    case 'refund':
+      return merged(issuesOf(refundRequestSchema, { ...charge, cost: raw.cost, items: raw.items, invoice_state: raw.invoice_state, receipt_type: raw.receipt_type }), issuesOf(refundInputSchema, input));
+    case 'reprint_invoice':
+      return merged(issuesOf(reprintInvoiceRequestSchema, { ...charge, type: raw.type, print_type: raw.print_type }), issuesOf(invoiceReprintInputSchema, input));
+    case 'reprint_signature':
+      return merged(issuesOf(reprintSignatureRequestSchema, { ...charge, receipt_type: raw.receipt_type }), issuesOf(signatureReprintInputSchema, input));
+  }
+}
+
+function issuesOf(schema: z.ZodType, value: unknown): ValidationIssue[] {
+  const r = schema.safeParse(value);
+  return r.success ? [] : toValidationIssues(r.error.issues);
+}
+
+/** `into` with the issues of `more` whose field it does not name yet (the first message of a field wins). */
+function merged(into: ValidationIssue[], more: readonly ValidationIssue[]): ValidationIssue[] {
+  for (const issue of more) if (!into.some((i) => i.field === issue.field)) into.push(issue);
+  return into;
+}
 
 export interface OrderView {
   payment: OperationRecord;
@@ -132,7 +170,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
     if (allowed && !allowed.includes(store)) throw fieldError('store_uid', `store ${store} is not configured`);
   };
 
-  async function resolveCharge(ref: z.output<typeof chargeRefSchema>): Promise<StoredOperation | null> {
+  async function resolveCharge(ref: ChargeRef): Promise<StoredOperation | null> {
     if (ref.order_id) return core.store.get(operationId('charge', ref.store_uid, ref.order_id));
     if (ref.uid) {
       const id = await core.store.chargeIdByUid(ref.store_uid, ref.uid);
@@ -141,14 +179,40 @@ export function createProducer(options: ProducerOptions | Core): Producer {
     throw fieldError('order_id', 'is required (or uid)');
   }
 
-  /** uid + key + device + order for a refund/reprint, from our charge record or given explicitly. */
-  async function target(ref: z.output<typeof chargeRefSchema>, needOrderCost: boolean) {
-    return targetOf(ref, await resolveCharge(ref), needOrderCost);
+  /**
+   * A refund's or reprint's input with its target, or one error naming every bad field: the input's
+   * (found before any look-up, {@link inputIssues}) with the charge look-up's (an unknown order, a
+   * charge not paid, a refund item the charge does not have). Without a bad field of the input, the
+   * look-up's own error is thrown as it is (its status: 400, 409 not paid yet, 422 never paid).
+   */
+  async function prepare<S extends z.ZodType>(
+    kind: Exclude<OperationKind, 'charge'>, schema: S, input: unknown,
+    find: (ref: ChargeRef) => Promise<StoredOperation | null> = resolveCharge,
+  ): Promise<{ inp: z.output<S>; t: Target }> {
+    const issues = inputIssues(kind, input);
+    const ref = chargeRefSchema.safeParse(input);
+    let t: Target | undefined;
+    if (ref.success) {
+      try {
+        checkStore(ref.data.store_uid);
+        t = targetOf(ref.data, await find(ref.data), kind);
+        if (kind === 'refund') checkRefundItems(input, t);
+      } catch (err) {
+        if (!issues.length || !(err instanceof MypayError)) throw err;
+        merged(issues, err.fieldsAtFault());
+      }
+    }
+    if (issues.length) throw new ValidationError(issues);
+    // The charge reference is part of every input schema: a valid input always has one.
+    if (!t) throw new ValidationError(ref.success ? [] : toValidationIssues(ref.error.issues));
+    return { inp: parseOrThrow(schema, input), t };
   }
 
-  function targetOf(ref: z.output<typeof chargeRefSchema>, charge: StoredOperation | null, needOrderCost: boolean) {
+  /** uid + key + device + order for a refund/reprint, from our charge record or given explicitly. */
+  function targetOf(ref: ChargeRef, charge: StoredOperation | null, kind: Exclude<OperationKind, 'charge'>): Target {
+    const needOrderCost = kind === 'refund';
     if (charge) {
-      if (!charge.uid || !charge.key) throw fieldError('order_id', `the charge is ${charge.state}: it has no gateway uid yet`);
+      if (!charge.uid || !charge.key) throw chargeNotPaid(ref.order_id ? 'order_id' : 'uid', charge.order_id ?? ref.order_id ?? ref.uid ?? charge.id, charge.state, kind === 'refund' ? 'refund' : 'reprint');
       return { charge, uid: charge.uid, key: charge.key, device: ref.device_name ?? charge.device, orderId: charge.order_id!, orderCost: charge.cost! };
     }
     if (!ref.uid || !ref.key) throw fieldError(ref.order_id ? 'order_id' : 'uid', 'no charge of ours matches; give uid and key of the charge');
@@ -160,7 +224,15 @@ export function createProducer(options: ProducerOptions | Core): Producer {
   }
 
   function chargeCreate(input: ChargeRequestInput, lane: Lane = 'live'): CreateOperation {
-    const req = parseOrThrow(chargeRequestSchema, input);
+    const parsed = chargeRequestSchema.safeParse(input);
+    if (!parsed.success) {
+      // Every bad field at once: a store not configured too.
+      const issues = toValidationIssues(parsed.error.issues);
+      const store = (input as { store_uid?: unknown } | null)?.store_uid;
+      if (typeof store === 'string' && allowed && !allowed.includes(store)) merged(issues, [{ field: 'store_uid', message: `store ${store} is not configured` }]);
+      throw new ValidationError(issues);
+    }
+    const req = parsed.data;
     checkStore(req.store_uid);
     return {
       id: operationId('charge', req.store_uid, req.order_id),
@@ -198,44 +270,33 @@ export function createProducer(options: ProducerOptions | Core): Producer {
     },
 
     async enqueueRefund(input) {
-      const inp = parseOrThrow(refundInputSchema, input);
-      checkStore(inp.store_uid);
-      return enqueueOperation(core, refundCreate(inp, await target(inp, true)), 'refund_id');
+      const { inp, t } = await prepare('refund', refundInputSchema, input);
+      return enqueueOperation(core, refundCreate(inp, t), 'refund_id');
     },
 
     async enqueueRefunds(inputs) {
       // Resolve every charge named by order_id in one pipeline; each refund keeps its own error.
-      const parsed = inputs.map((input) => {
-        try {
-          const inp = parseOrThrow(refundInputSchema, input);
-          checkStore(inp.store_uid);
-          return inp;
-        } catch (err) {
-          return err as Error;
-        }
+      const byOrder = inputs.map((input) => {
+        const ref = chargeRefSchema.safeParse(input);
+        return ref.success && ref.data.order_id && (!allowed || allowed.includes(ref.data.store_uid)) ? operationId('charge', ref.data.store_uid, ref.data.order_id) : null;
       });
-      const byOrder = parsed.map((p) => (p instanceof Error || !p.order_id ? null : operationId('charge', p.store_uid, p.order_id)));
       const charges = await core.store.getMany(byOrder.filter((x): x is string => x !== null));
       const chargeById = new Map(charges.filter((c): c is StoredOperation => c !== null).map((c) => [c.id, c]));
-      return enqueueEach(core, parsed, 'refund_id', async (p, i) => {
-        if (p instanceof Error) throw p;
-        const charge = byOrder[i] ? (chargeById.get(byOrder[i]!) ?? null) : await resolveCharge(p);
-        return refundCreate(p, targetOf(p, charge, true));
+      return enqueueEach(core, inputs, 'refund_id', async (input, i) => {
+        const id = byOrder[i];
+        const { inp, t } = await prepare('refund', refundInputSchema, input, (ref) => (id ? Promise.resolve(chargeById.get(id) ?? null) : resolveCharge(ref)));
+        return refundCreate(inp, t);
       });
     },
 
     async enqueueInvoiceReprint(input) {
-      const inp = parseOrThrow(invoiceReprintInputSchema, input);
-      checkStore(inp.store_uid);
-      const t = await target(inp, false);
+      const { inp, t } = await prepare('reprint_invoice', invoiceReprintInputSchema, input);
       const req = parseOrThrow(reprintInvoiceRequestSchema, { store_uid: inp.store_uid, device_name: t.device, uid: t.uid, key: t.key, type: inp.type, print_type: inp.print_type });
       return enqueueOperation(core, reprintCreate('reprint_invoice', inp.reprint_id, req, t), 'reprint_id');
     },
 
     async enqueueSignatureReprint(input) {
-      const inp = parseOrThrow(signatureReprintInputSchema, input);
-      checkStore(inp.store_uid);
-      const t = await target(inp, false);
+      const { inp, t } = await prepare('reprint_signature', signatureReprintInputSchema, input);
       const req = parseOrThrow(reprintSignatureRequestSchema, { store_uid: inp.store_uid, device_name: t.device, uid: t.uid, key: t.key, receipt_type: inp.receipt_type });
       return enqueueOperation(core, reprintCreate('reprint_signature', inp.reprint_id, req, t), 'reprint_id');
     },
@@ -315,6 +376,7 @@ async function enqueueEach<T>(core: Core, inputs: readonly T[], keyField: string
 }
 
 type Target = { charge: StoredOperation | null; uid: string; key: string; device: string; orderId: string | undefined; orderCost: number | undefined };
+type ChargeRef = z.output<typeof chargeRefSchema>;
 
 /** The refund's record and gateway payload (the charge `key` kept out of the stored payload). */
 function refundCreate(inp: z.output<typeof refundInputSchema>, t: Target): CreateOperation {
@@ -323,7 +385,6 @@ function refundCreate(inp: z.output<typeof refundInputSchema>, t: Target): Creat
     items: inp.items, invoice_state: inp.invoice_state, receipt_type: inp.receipt_type,
   });
   const cost = amountValue(req.cost);
-  if (req.items && t.charge) checkRefundItemNames(req.items, t.charge);
   const { key: _key, ...stored } = req;
   return {
     id: operationId('refund', inp.store_uid, inp.refund_id),
@@ -338,6 +399,12 @@ function refundCreate(inp: z.output<typeof refundInputSchema>, t: Target): Creat
       charge: t.charge?.id, ref: inp.refund_id, batch: inp.batch_id, order_cost: t.orderCost,
     },
   };
+}
+
+/** The refund's items (when they parse) against its charge's (when ours). */
+function checkRefundItems(input: unknown, t: Target): void {
+  const items = itemsSchema.safeParse((input as { items?: unknown } | null)?.items);
+  if (items.success && items.data && t.charge) checkRefundItemNames(items.data, t.charge);
 }
 
 /** 「退款項目之項目名稱必須和交易時之產品項目名稱相同」: refund items must be items of the charge. */

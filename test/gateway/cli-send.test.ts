@@ -65,7 +65,8 @@ describe('mypay send', () => {
   it('query: prints the decoded answer (charge key redacted) and exits 0; store_uid is filled in', async () => {
     const before = server.requests.length;
     const run = await mypay(['send', 'query', '--data', JSON.stringify({ order_id: 'ORD-0001', cost: '10' })], env());
-    expect(run.stderr).toBe('');
+    // Only the line naming the gateway and the store (cli-target.test.ts).
+    expect(run.stderr).toBe(`→ gateway ${server.url} · store ${STORE.store_uid}\n`);
     expect(run.code).toBe(0);
     const answer = JSON.parse(run.stdout) as { code: string; rows: Array<Record<string, string>> };
     expect(answer.code).toBe('B200');
@@ -84,13 +85,13 @@ describe('mypay send', () => {
     expect(run.stdout).toContain('charge-secret-key');
   });
 
-  it('charge from @file answered B500 offline: prints the answer, one line on stderr, exit 2', async () => {
+  it('charge from @file answered B500 offline: prints the answer, one line on stderr after the gateway line, exit 2', async () => {
     const file = join(dir, 'charge.json');
     writeFileSync(file, JSON.stringify(CHARGE));
     const run = await mypay(['send', 'charge', '--data', `@${file}`], env());
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout)).toEqual({ code: 'B500', msg: '設備「A01」目前未連線,請確認' });
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr.trim().split('\n')).toEqual([`→ gateway ${server.url} · store ${STORE.store_uid}`, expect.any(String)]);
     expect(run.stderr).toContain('terminal_offline');
     expect(run.stderr + run.stdout).not.toContain(STORE.key);
   });
@@ -99,7 +100,7 @@ describe('mypay send', () => {
     const run = await mypay(['send', 'charge', '--data', JSON.stringify({ ...CHARGE, device_name: 'A99' })], env());
     expect(run.code).toBe(4);
     expect(run.stdout).toBe('');
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr.trim().split('\n')).toEqual([`→ gateway ${server.url} · store ${STORE.store_uid}`, expect.any(String)]);
     expect(run.stderr).toMatch(/outcome unknown.*may have acted.*mypay send query/);
   });
 
