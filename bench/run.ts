@@ -5,7 +5,7 @@
  *
  *   npm run bench                     # everything
  *   npm run bench -- --quick          # small sizes, a smoke run (≈ 1 min)
- *   npm run bench -- --only 1,3       # some scenarios (ids: 1 2 3 4 5 S B D)
+ *   npm run bench -- --only 1,3       # some scenarios (ids: 1 2 3 4 5 S B D W)
  *   npm run bench -- --budget 300     # total seconds
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +21,7 @@ import { skewScenario } from './scenarios/skew.js';
 import { markdownTable, tableNotes } from './scenarios/support/table.js';
 import type { ScenarioContext, ScenarioResult } from './scenarios/support/types.js';
 import { throughputScenario } from './scenarios/throughput.js';
+import { webhooksScenario } from './scenarios/webhooks.js';
 import { REPO_ROOT } from './scenarios/support/sim-process.js';
 
 interface Entry {
@@ -41,6 +42,7 @@ const SCENARIOS: Entry[] = [
   { id: '3', title: 'skewed load', share: 0.36, run: skewScenario },
   { id: '4', title: 'scale', share: 0.23, run: scaleScenario },
   ...EXTERNAL_BENCHES.map((b) => ({ id: b.id, title: b.title, share: 0.1, run: (ctx: ScenarioContext) => externalScenario(b, ctx) })),
+  { id: 'W', title: 'webhooks', share: 0.06, run: webhooksScenario },
   // bench/durability.ts (also runnable alone): the claim's cost under each Redis durability setting.
   { id: 'D', title: 'durability', share: 0.06, run: durabilityScenario },
 ];

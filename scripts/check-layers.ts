@@ -27,7 +27,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['gateway', 'store', 'redis', 'simulator'], // the MYPAY client; records and Lua scripts; a local redis-server; the simulated gateway
   ['queues'], // the core: one Redis connection, the store, the BullMQ queues, settings, the clock
   ['producers'], // enqueue and request follow-ups (the library store backends use)
-  ['workers', 'batch'], // processors, sweeper, janitor; batch refunds (built on producers)
+  ['workers', 'batch'], // processors, sweeper, janitor, webhook delivery (workers/notify); batch refunds (built on producers)
   ['app', 'metrics', 'demo'], // wiring of one process; Prometheus metrics; the demo traffic generator
   ['api', 'cli'], // the HTTP API (refund batches included); the `mypay` command line
   ['launch'], // process roles: what `npm start`, `--role api` and `--role worker` run

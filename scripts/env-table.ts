@@ -24,6 +24,7 @@ export const GROUPS: [title: string, match: (key: string) => boolean][] = [
   ['HTTP API, dashboard, metrics', (k) => ['PORT', 'HOST', 'API_KEYS', 'ADMIN_USER', 'ADMIN_PASSWORD', 'API_BODY_LIMIT_BYTES', 'BULL_BOARD_READ_ONLY', 'METRICS_PORT'].includes(k)],
   ['Workers, terminal lines, follow-up', (k) => k.startsWith('WORKER_') || ['SWEEP_INTERVAL_MS', 'LEASE_MS', 'RETRY_DEADLINE_MS', 'PRINT_COOLDOWN_MS', 'POLL_DENSE_MS', 'TERMINAL_WINDOW_MS', 'RECONCILE_HORIZON_MS', 'RECONCILE_MAX_INTERVAL_MS', 'CLAIM_BUDGET_MS', 'CLAIM_FENCE_MS', 'GATEWAY_CLOCK_TOLERANCE_MS', 'ORDER_TOMBSTONE_DAYS', 'JANITOR_INTERVAL_MS', 'REDIS_DURABILITY', 'RECORD_RETENTION_DAYS'].includes(k)],
   ['Batch refunds', (k) => k.startsWith('BATCH_')],
+  ['Webhooks (docs/WEBHOOKS.md)', (k) => k.startsWith('WEBHOOK_')],
   ['Logging', (k) => k === 'LOG_LEVEL'],
   ['Demo', (k) => k.startsWith('DEMO')],
   ['Simulator (`npm run simulator`, and the bundled one in demo mode)', (k) => k.startsWith('SIM_')],

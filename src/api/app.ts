@@ -12,10 +12,13 @@ import type { ApiOptions } from './deps.js';
 import { buildOpenApi } from './openapi.js';
 import { notFound, problemHandler } from './problem.js';
 import { eventRoutes } from './routes/events.js';
+import { searchRoutes } from './routes/search.js';
+import { attentionRoutes } from './routes/attention.js';
 import { healthRoutes } from './routes/health.js';
 import { operationRoutes } from './routes/operations.js';
 import { callbackRoutes, queryRoutes } from './routes/queries.js';
 import { createRefundBatchRouter } from './routes/refund-batches.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 102_400;
 
@@ -47,7 +50,7 @@ export function createApiApp(api: ApiOptions): Express {
   app.use('/v1', callbackRoutes(api, limit));
   // Before the v1 body parser: a batch (CSV or JSON, up to 20 MiB) brings its own.
   app.use(createRefundBatchRouter({ core: api.core, producer: api.producer, stores: api.stores, auth: bearerAuth(api.apiKeys), logger: api.logger }));
-  app.use('/v1', bearerAuth(api.apiKeys), ...jsonBody(limit), operationRoutes(api), queryRoutes(api), eventRoutes(api));
+  app.use('/v1', bearerAuth(api.apiKeys), ...jsonBody(limit), operationRoutes(api), queryRoutes(api), eventRoutes(api), searchRoutes(api), attentionRoutes(api), webhookRoutes(api));
   app.use(BOARD_PATH, basicAuth(api.admin), createBoard(api.core, { readOnly: api.boardReadOnly ?? false }));
   app.use(notFound);
   app.use(problemHandler(api.logger));

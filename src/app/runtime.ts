@@ -11,6 +11,8 @@ import { createBulkSendGate } from '../batch/send-gate.js';
 import { createCore, REDIS_OPTIONS, type Core } from '../queues/core.js';
 import type { SettingsInput } from '../queues/settings.js';
 import type { WorkerContext, WorkerEvent } from '../workers/context.js';
+import { webhookEndpointsFromEnv, type WebhookEndpoints } from '../workers/notify/endpoints.js';
+import type { NotifySettings } from '../workers/notify/settings.js';
 
 export function settingsFromEnv(env: Env): SettingsInput {
   return {
@@ -33,6 +35,27 @@ export function settingsFromEnv(env: Env): SettingsInput {
   };
 }
 
+/**
+ * Webhook delivery timing from the environment (docs/WEBHOOKS.md). The safety nets scale with what
+ * they cover: a parked delivery looks again after a request's time limit (a slot) or six (an earlier
+ * event); a silent dispatcher is replaced after `WORKER_LOCK_MS` (at most 15 s), like a silent worker.
+ */
+export function notifySettingsFromEnv(env: Env): Partial<NotifySettings> {
+  const dispatchLockMs = Math.min(15_000, env.WORKER_LOCK_MS);
+  return {
+    dispatchLockMs,
+    dispatchBlockMs: Math.max(1, Math.floor(dispatchLockMs / 5)),
+    slotParkMs: env.WEBHOOK_TIMEOUT_MS,
+    orderParkMs: 6 * env.WEBHOOK_TIMEOUT_MS,
+    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    endpointConcurrency: env.WEBHOOK_ENDPOINT_CONCURRENCY,
+    retrySchedule: env.WEBHOOK_RETRY_SCHEDULE_MS,
+    retryHorizonMs: env.WEBHOOK_RETRY_HORIZON_MS,
+    breakerFailures: env.WEBHOOK_BREAKER_FAILURES,
+    breakerCooldownMs: env.WEBHOOK_BREAKER_COOLDOWN_MS,
+  };
+}
+
 /** `redis://…` → Redis; `redis+cluster://host:port,host:port` → Cluster (hash tags keep our scripts in one slot). */
 export function connectRedis(url: string): Redis | Cluster {
   if (url.startsWith('redis+cluster://')) {
@@ -48,6 +71,8 @@ export function connectRedis(url: string): Redis | Cluster {
 export interface AppRuntime {
   env: Env;
   stores: StoreCredentials[];
+  /** Webhook endpoints (checked at start-up in every role: a bad one refuses the start). */
+  webhooks: WebhookEndpoints;
   core: Core;
   gateway: GatewayClient;
   workerContext(onEvent?: (e: WorkerEvent) => void): WorkerContext;
@@ -56,6 +81,7 @@ export interface AppRuntime {
 
 export function createAppRuntime(env: Env, redisUrl: string, logger: Logger): AppRuntime {
   const stores = loadStores(env);
+  const webhooks = webhookEndpointsFromEnv(env, stores);
   const keys = new Map(stores.map((s) => [s.store_uid, s.key]));
   const redis = connectRedis(redisUrl);
   const core = createCore({ connection: redis, tag: env.QUEUE_PREFIX, settings: settingsFromEnv(env), logger, retentionMs: env.RECORD_RETENTION_DAYS * 86_400_000 });
@@ -63,6 +89,7 @@ export function createAppRuntime(env: Env, redisUrl: string, logger: Logger): Ap
   return {
     env,
     stores,
+    webhooks,
     core,
     gateway,
     workerContext: (onEvent) => ({

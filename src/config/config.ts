@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MypayError } from '../domain/errors.js';
+import { DEFAULT_RETRY_SCHEDULE_MS, eventTypesSchema, retryScheduleSchema, storeWebhookSchema, webhookSecretListSchema } from './webhooks.js';
 
 /** The spec's public test merchant (appendix samples). Safe to commit; used only for the simulator/demo. */
 export const TEST_MERCHANT = { storeUid: '289151880002', key: 'KYTjd9ACcjGaTK6V3zWmMkyrQS08Ndcx' } as const;
@@ -24,6 +25,8 @@ const list = z
 export const storeSchema = z.object({
   store_uid: z.string().min(1).max(16),
   key: z.string().refine((k) => Buffer.byteLength(k) === 32, 'merchant key must be 32 bytes'),
+  /** Webhook endpoints of this store (docs/WEBHOOKS.md); `[]`: none, not even `WEBHOOK_URL`. */
+  webhooks: z.array(storeWebhookSchema).max(10, 'at most 10 endpoints per store').optional(),
 });
 export type StoreCredentials = z.infer<typeof storeSchema>;
 
@@ -124,6 +127,30 @@ export const envSchema = z.object({
   BATCH_ENQUEUE_CONCURRENCY: z.coerce.number().int().positive().default(500),
   /** Batch refunds: the tracker's pass for missed wake-ups (ms). Default 15 000. */
   BATCH_RECONCILE_MS: z.coerce.number().int().positive().default(15_000),
+  /** Default webhook endpoint (docs/WEBHOOKS.md): receives the events of every store that has no `webhooks` of its own in `MYPAY_STORES_FILE`. https, or http to an allow-listed loopback host; its host must be in `WEBHOOK_ALLOWED_HOSTS`. */
+  WEBHOOK_URL: z.string().url().optional(),
+  /** Signing secret(s) of `WEBHOOK_URL` (Standard Webhooks `whsec_…`, comma-separated, at most 2: while rotating, every delivery carries both signatures). A secret: never logged. */
+  WEBHOOK_SECRET: list.pipe(webhookSecretListSchema),
+  /** Event types `WEBHOOK_URL` receives (comma-separated, e.g. `charge.paid,refund.refunded`); unset: every type. */
+  WEBHOOK_TYPES: list.pipe(eventTypesSchema),
+  /** Hosts webhook endpoints may point at (comma-separated; the default endpoint and every store's). */
+  WEBHOOK_ALLOWED_HOSTS: list,
+  /** Extra CA bundle (PEM file) to trust for webhook endpoints (TLS ≥ 1.2, certificates verified). */
+  WEBHOOK_CA_FILE: z.string().optional(),
+  /** One webhook request's time limit, connect to the end of the answer (ms). Default 10 000. */
+  WEBHOOK_TIMEOUT_MS: pos(10_000),
+  /** Webhook deliveries in flight per worker process (the `notify` queue). Default 50. */
+  WEBHOOK_CONCURRENCY: pos(50),
+  /** Webhook requests in flight to one endpoint across all processes. Default 10. */
+  WEBHOOK_ENDPOINT_CONCURRENCY: pos(10),
+  /** Delays between attempts of a delivery (ms, comma-separated, jittered ±20 %); the last one repeats until `WEBHOOK_RETRY_HORIZON_MS`. Default 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h. */
+  WEBHOOK_RETRY_SCHEDULE_MS: z.string().default(DEFAULT_RETRY_SCHEDULE_MS.join(',')).transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)).pipe(retryScheduleSchema),
+  /** A delivery is retried while its retries add up to at most this long (3 days by default), then it fails and waits for a replay (ms). Default 259 200 000. */
+  WEBHOOK_RETRY_HORIZON_MS: pos(259_200_000),
+  /** Failed requests in a row that open an endpoint's circuit (its deliveries then wait for a probe). Default 5. */
+  WEBHOOK_BREAKER_FAILURES: pos(5),
+  /** An open circuit lets one probe through after this long (ms). Default 30 000. */
+  WEBHOOK_BREAKER_COOLDOWN_MS: pos(30_000),
   /** pino log level (JSON lines on stdout). Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Simulator port (`npm run simulator`; the bundled one of `npm start` falls back to a free port). Default 4010. */
@@ -183,7 +210,7 @@ function linesPerVariable(issues: readonly z.core.$ZodIssue[], name: (path: read
   return [...byVariable].map(([key, messages]) => `${key}: ${messages.join('; ')}`);
 }
 
-const OWN_PREFIXES = ['MYPAY_', 'SIM_'];
+const OWN_PREFIXES = ['MYPAY_', 'SIM_', 'WEBHOOK_'];
 
 /** Parses the environment; throws {@link ConfigError} with one line per bad variable. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {

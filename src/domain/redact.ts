@@ -6,13 +6,14 @@
  * - {@link SECRET_FIELDS}: values that authorise something — the merchant key (AES-256 key of a
  *   store), the charge `key` (交易驗証碼: with the uid it authorises refunds and reprints), the
  *   encrypted `encry_data`/`service` of an envelope, API keys, the dashboard password, an
- *   `Authorization` header — and the card number and the customer's 身分證字號 (`user_sn`). Masked
+ *   `Authorization` header, the webhook signing secrets — and the card number and the customer's 身分證字號 (`user_sn`). Masked
  *   wherever they appear, at any depth, in every output.
  * - {@link PERSONAL_FIELDS}: the customer's contact details. The API gives them back to the caller
  *   who sent them; logs never carry them.
  *
  * Names are matched without regard to letter case (`MYPAY_STORE_KEY`, `storeKey`, `store_key`).
- * MYPAY callbacks carry no signature, so there is no webhook secret to add.
+ * MYPAY callbacks carry no signature; the secrets that sign our own webhooks (`WEBHOOK_SECRET`, a
+ * store endpoint's `secrets`) are in the list.
  */
 
 export const REDACTED = '[redacted]';
@@ -24,6 +25,7 @@ export const SECRET_FIELDS = [
   'password', 'ADMIN_PASSWORD', 'authorization',
   'api_key', 'apiKey', 'apiKeys', 'API_KEYS',
   'cardno', 'user_sn',
+  'secret', 'secrets', 'WEBHOOK_SECRET', 'webhook_secret', 'webhookSecret',
 ] as const;
 
 /** The customer's contact details: kept out of logs (the API returns them to the caller who sent them). */

@@ -13,11 +13,13 @@ import type { Logger } from 'pino';
 import { loadStores, type Env } from '../config/config.js';
 import { createApiApp } from '../api/app.js';
 import { BOARD_PATH } from '../api/board.js';
-import { createAppRuntime, type AppRuntime } from '../app/runtime.js';
+import { createAppRuntime, notifySettingsFromEnv, type AppRuntime } from '../app/runtime.js';
 import { createMetrics } from '../metrics/index.js';
 import { createProducer } from '../producers/index.js';
 import { deviceNames, type Simulator } from '../simulator/index.js';
 import { startWorkers, type WorkerRuntime } from '../workers/runtime.js';
+import { startNotify } from '../workers/notify/runtime.js';
+import { failedDeliveriesSummary } from '../workers/notify/deliveries.js';
 import { startTraffic, type Traffic } from '../demo/traffic.js';
 import { startBatchTracker } from '../batch/tracker.js';
 import { resolveCredentials, type Credentials } from './credentials.js';
@@ -94,6 +96,21 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
     });
     workers = w;
     closers.push(() => w.close());
+    // Webhook deliveries (docs/WEBHOOKS.md): a queue and worker of their own, only with endpoints configured.
+    if (runtime.webhooks.list.length > 0) {
+      const n = startNotify({
+        core: runtime.core,
+        endpoints: runtime.webhooks,
+        settings: notifySettingsFromEnv(env),
+        logger,
+        onEvent: metrics.onNotifyEvent,
+        concurrency: env.WEBHOOK_CONCURRENCY,
+        lockDurationMs: env.WORKER_LOCK_MS,
+        stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+      });
+      closers.push(() => n.close());
+      logger.info({ endpoints: runtime.webhooks.list.map((e) => ({ id: e.id, host: e.host, store: e.store, rotating: e.secretCount > 1 })) }, 'webhook deliveries started');
+    }
   }
   // Completes refund batches' Bull Board parents without a CLI attached (docs/BATCH-REFUNDS.md);
   // trackers in several processes race harmlessly.
@@ -117,6 +134,7 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
       metrics,
       workers,
       durability,
+      ...(runtime.webhooks.list.length > 0 ? { attention: { failedWebhooks: () => failedDeliveriesSummary(runtime.core) } } : {}),
       logger,
     });
     http = await listen(app, env.PORT, env.HOST);

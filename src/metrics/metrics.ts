@@ -3,12 +3,14 @@
  * side. Two sources:
  * - Redis, read at scrape time (the same in every process): queue depths, busy terminals, waiting
  *   operations;
- * - the workers' `onEvent` hook (counts of this process; Prometheus sums processes): operations by
+ * - the workers' `onEvent` hook and the webhook deliveries' `onNotifyEvent` (counts of this process; Prometheus sums processes): operations by
  *   final state, gateway latency, unknown outcomes, unresolved operations, polls, lease recoveries.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Core } from '../queues/core.js';
 import type { WorkerEvent } from '../workers/context.js';
+import type { NotifyEvent } from '../workers/notify/deliver.js';
+import { notifyQueue } from '../workers/notify/queue.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
@@ -19,6 +21,8 @@ export interface Metrics {
   onEvent(event: WorkerEvent): void;
   /** Records what the start-up check found of Redis' durability (`mypay_redis_durability_ok`). */
   setDurability(d: { ok: boolean; level: string }): void;
+  /** Pass to the webhook deliveries (`startNotify({ onEvent })`). */
+  onNotifyEvent(event: NotifyEvent): void;
   render(): Promise<string>;
 }
 
@@ -39,7 +43,7 @@ export function createMetrics(core: Core, options: MetricsOptions = {}): Metrics
     labelNames: ['queue', 'state'],
     registers,
     async collect() {
-      for (const q of [core.deviceQueue, core.statusQueue]) {
+      for (const q of [core.deviceQueue, core.statusQueue, notifyQueue(core)]) {
         const counts = await q.getJobCounts(...JOB_STATES).catch(() => null);
         if (!counts) continue;
         for (const s of JOB_STATES) this.set({ queue: q.name, state: s }, counts[s] ?? 0);
@@ -72,6 +76,16 @@ export function createMetrics(core: Core, options: MetricsOptions = {}): Metrics
   const abandoned = new Counter({ name: 'mypay_claims_abandoned_total', help: 'Claims given up without POSTing: the budget between claim and POST ran out (nothing sent, retried)', labelNames: ['kind'], registers });
   const lostWrites = new Counter({ name: 'mypay_lost_writes_total', help: 'Answers for a POST whose record went backwards (lost Redis writes): operation sent to review', labelNames: ['kind'], registers });
   const janitor = new Counter({ name: 'mypay_janitor_operations_total', help: 'Open operations the janitor looked at, re-drove (follow-up re-created) or sent to review', labelNames: ['action'], registers });
+  const hooks = new Counter({ name: 'mypay_webhook_deliveries_total', help: 'Webhook delivery attempts by endpoint and result: delivered, failed (an HTTP error, a timeout or no connection; retried unless final), not_sent (circuit open, earlier event failed, event or endpoint gone)', labelNames: ['endpoint', 'result', 'final'], registers });
+  const hookLatency = new Histogram({
+    name: 'mypay_webhook_delivery_latency_seconds',
+    help: 'From the event (the state change) to its delivery acknowledged by the endpoint',
+    labelNames: ['endpoint'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600, 86400, 259200],
+    registers,
+  });
+  const hookRequests = new Histogram({ name: 'mypay_webhook_request_duration_seconds', help: 'One webhook request, connect to the end of the answer, by endpoint and outcome', labelNames: ['endpoint', 'outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers });
+  const circuits = new Counter({ name: 'mypay_webhook_circuit_transitions_total', help: "Webhook endpoints' circuit breaker opening (failures in a row) and closing (a probe delivered)", labelNames: ['endpoint', 'state'], registers });
 
   return {
     registry,
@@ -104,6 +118,25 @@ export function createMetrics(core: Core, options: MetricsOptions = {}): Metrics
           break;
         case 'janitor':
           janitor.inc({ action: e.action }, e.count);
+          break;
+      }
+    },
+    onNotifyEvent(e) {
+      switch (e.type) {
+        case 'delivered':
+          hooks.inc({ endpoint: e.endpoint, result: 'delivered', final: 'true' });
+          hookLatency.observe({ endpoint: e.endpoint }, e.latencyMs / 1000);
+          hookRequests.observe({ endpoint: e.endpoint, outcome: String(e.status) }, e.requestMs / 1000);
+          break;
+        case 'attempt_failed':
+          hooks.inc({ endpoint: e.endpoint, result: 'failed', final: String(e.final) });
+          hookRequests.observe({ endpoint: e.endpoint, outcome: e.timeout ? 'timeout' : e.status !== undefined ? String(e.status) : 'error' }, e.requestMs / 1000);
+          break;
+        case 'not_sent':
+          hooks.inc({ endpoint: e.endpoint, result: `not_sent_${e.reason}`, final: String(e.final) });
+          break;
+        case 'circuit':
+          circuits.inc({ endpoint: e.endpoint, state: e.state });
           break;
       }
     },

@@ -26,7 +26,7 @@
  * | {tag}:wh:cb:<endpoint>           | hash   | webhooks: the endpoint's circuit breaker                 |
  * | {tag}:wh:slots:<endpoint>        | zset   | webhooks: requests in flight to the endpoint → expiry    |
  * | {tag}:wh:wait:<endpoint>         | zset   | webhooks: deliveries waiting for a slot                  |
- * | {tag}:wh:held:<endpoint>         | zset   | webhooks: deliveries not sent while the circuit was open |
+ * | {tag}:wh:held:<endpoint>         | zset   | webhooks: deliveries woken when the circuit closes       |
  * | {tag}:wh:dispatch                | string | webhooks: the dispatcher lock (PX)                       |
  *
  * Bounds: per-operation keys expire with the record (retention after the final state); tombstones

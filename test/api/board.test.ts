@@ -52,7 +52,7 @@ describe('Bull Board', () => {
   it('lists the operation and refund-batch queues with job names a person reads at a glance', async () => {
     const r = await board(api, '/api/queues?activeQueue=device&status=completed&page=1&jobsPerPage=20');
     const queues = (r.body as { queues: { name: string; jobs: { name: string; id: string }[] }[] }).queues;
-    expect(queues.map((q) => q.name).sort()).toEqual(['device', 'refund-batch-rows', 'refund-batches', 'status']);
+    expect(queues.map((q) => q.name).sort()).toEqual(['device', 'notify', 'refund-batch-rows', 'refund-batches', 'status']);
     expect(queues.find((q) => q.name === 'device')?.jobs.map((j) => j.name)).toContain('charge A01 · order b-1 · NT$10');
   });
 
