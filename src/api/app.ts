@@ -19,6 +19,7 @@ import { operationRoutes } from './routes/operations.js';
 import { callbackRoutes, queryRoutes } from './routes/queries.js';
 import { createRefundBatchRouter } from './routes/refund-batches.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { consoleRouter } from './console/router.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 102_400;
 
@@ -52,6 +53,7 @@ export function createApiApp(api: ApiOptions): Express {
   app.use(createRefundBatchRouter({ core: api.core, producer: api.producer, stores: api.stores, auth: bearerAuth(api.apiKeys), logger: api.logger }));
   app.use('/v1', bearerAuth(api.apiKeys), ...jsonBody(limit), operationRoutes(api), queryRoutes(api), eventRoutes(api), searchRoutes(api), attentionRoutes(api), webhookRoutes(api));
   app.use(BOARD_PATH, basicAuth(api.admin), createBoard(api.core, { readOnly: api.boardReadOnly ?? false }));
+  app.use('/admin', basicAuth(api.admin), consoleRouter(api));
   app.use(notFound);
   app.use(problemHandler(api.logger));
   return app;
