@@ -89,7 +89,9 @@ export function createNotifyProcessor(ctx: DeliverContext) {
    */
   function wake(jobId: string): void {
     const p = (async () => {
-      for (const pause of [0, 20, 50, 100, 200, 400]) {
+      // The usual case, parked already: one round trip (the promote script checks the state itself).
+      if (await new Job(queue, 'wake', {}, {}, jobId).promote().then(() => true, () => false)) return;
+      for (const pause of [20, 50, 100, 200, 400]) {
         if (pause) await sleep(pause);
         const job = await Job.fromId(queue, jobId).catch(() => undefined);
         if (!job) return;

@@ -111,8 +111,10 @@ export function startDispatcher(o: { core: Core; endpoints: WebhookEndpoints; se
         log.warn('dispatcher lock lost mid-round: another dispatcher takes these events over');
         return false;
       }
-      const todo = jobs.filter((_, i) => flags[i] === 1);
-      if (todo.length) await queue.addBulk(todo.map((j) => ({ name: j.name, data: j.data, opts: { ...jobOpts, jobId: j.jobId } })));
+      // Behind an earlier event of its operation: added parked, so no worker fetches it only to find
+      // it must wait; the earlier one's delivery promotes it (deliver.ts, lua/done.lua `next`).
+      const todo = jobs.map((j, i) => ({ ...j, flag: flags[i] })).filter((j) => j.flag === 1 || j.flag === 2);
+      if (todo.length) await queue.addBulk(todo.map((j) => ({ name: j.name, data: j.data, opts: { ...jobOpts, jobId: j.jobId, ...(j.flag === 2 ? { delay: settings.orderParkMs } : {}) } })));
       log.debug({ events: entries.length, deliveries: todo.length }, 'events dispatched');
     }
     await core.redis.xack(stream, DISPATCH_GROUP, ...ids);

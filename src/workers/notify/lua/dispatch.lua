@@ -7,8 +7,10 @@
   ARGV[1]  the caller's lock token
   ARGV[2]  line TTL (ms)
   ARGV[3…] pairs: index of the line key in KEYS, padded stream id
-  Returns {-1} when the lock is not the caller's; else one flag per pair: 1 in the line (its
-  delivery job is to exist), 0 delivered already (a re-dispatch after a crash: no job).
+  Returns {-1} when the lock is not the caller's; else one flag per pair: 1 in the line and its head
+  (its delivery job is to run now), 2 in the line behind an earlier event not delivered yet (its
+  job is added parked: the head's delivery wakes it), 0 delivered already (a re-dispatch after a
+  crash: no job).
 ]]
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
 local out = {}
@@ -21,7 +23,11 @@ for i = 3, #ARGV, 2 do
   else
     redis.call('HSETNX', k, psid, 'p')
     redis.call('PEXPIRE', k, ARGV[2])
-    out[#out + 1] = 1
+    local behind = 1
+    for _, f in ipairs(redis.call('HKEYS', k)) do
+      if f ~= 'mark' and f < psid then behind = 2 end
+    end
+    out[#out + 1] = behind
   end
 end
 return out
