@@ -11,6 +11,7 @@ export function banner(sys: System): string {
   row('OpenAPI', sys.urls.openapi);
   row('Metrics', sys.urls.metrics);
   row('Simulator', sys.urls.simulator);
+  if (sys.urls.webhooks) row('Webhooks', `${sys.urls.webhooks}   (demo receiver: verifies each signed event and logs "webhook received"; set WEBHOOK_URL and WEBHOOK_SECRET for your own)`);
   row('Redis', `${sys.redis.url} (${sys.redis.source}${sys.redis.dir ? `, AOF in ${sys.redis.dir}` : ''})`);
   const c = sys.credentials;
   if (c?.generated.admin) row('Login', `${c.admin.user} / ${c.admin.password}   (generated for this run; set ADMIN_USER / ADMIN_PASSWORD to choose)`);

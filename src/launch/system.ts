@@ -28,6 +28,7 @@ import { createOpsApp } from './ops-server.js';
 import { resolveRedis, type ResolvedRedis } from './redis.js';
 import { resolveDemoMode, type Role } from './mode.js';
 import { startBundledSimulator } from './simulator.js';
+import { startDemoReceiver, type DemoReceiver } from '../demo/webhook-receiver.js';
 import { inspectDurability, parseRequiredDurability, type DurabilityInspection, type RedisCaller } from '../store/durability.js';
 
 export type { Role } from './mode.js';
@@ -74,6 +75,14 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
     sim = bundled.sim;
     env = bundled.env;
     closers.push(() => bundled.sim.close());
+  }
+  // Demo without endpoints of its own: signed events go to a receiver that verifies and logs them.
+  let receiver: DemoReceiver | undefined;
+  if (demo && role === 'all' && !env.WEBHOOK_URL && !loadStores(env).some((s) => (s.webhooks?.length ?? 0) > 0)) {
+    const r = await startDemoReceiver(logger.child({ component: 'demo-webhooks' }));
+    receiver = r;
+    closers.push(() => r.close());
+    env = { ...env, WEBHOOK_URL: r.url, WEBHOOK_SECRET: [r.secret], WEBHOOK_ALLOWED_HOSTS: [...env.WEBHOOK_ALLOWED_HOSTS, '127.0.0.1'] };
   }
   const runtime = createAppRuntime(env, redis.url, logger);
   closers.push(() => runtime.close());
@@ -144,6 +153,7 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
     const h = http;
     closers.push(() => h.close());
   }
+  if (receiver) urls.webhooks = receiver.url;
   if (sim) {
     urls.simulator = sim.origin;
     // The demo's simulator reports results back to us, so the callback-as-hint path runs too.

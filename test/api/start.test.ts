@@ -53,6 +53,10 @@ describe('npm start', () => {
 
     expect((await postCharge(base!, key!, 'start-1')).status).toBe(202);
     expect(await waitPaid(base!, key!, 'start-1')).toMatchObject({ state: 'paid', prc: '250' });
+    // Demo mode sends signed events to a receiver it started, which verifies each signature.
+    expect(app.output()).toMatch(/Webhooks\s+http:\/\/127\.0\.0\.1:\d+\/webhooks\s+\(demo receiver/);
+    await app.waitFor(/"type":"charge\.paid"[^\n]*"order":"start-1"[^\n]*webhook received: charge\.paid \(signature verified\)/);
+    expect(app.output()).not.toMatch(/webhook refused/);
     const boardRes = await fetch(`${base}/admin/queues`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
     expect(boardRes.status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
