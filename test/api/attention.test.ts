@@ -3,7 +3,7 @@
  * step that settles it — review, amount mismatch, unresolved, not_received, an unknown prc code, a
  * terminal stuck busy past its lease, a refund batch with rows not refunded.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, charge, waitForPayment, STORE_UID, type ApiHarness } from './support.js';
 import { control } from '../simulator/helpers.js';
@@ -19,7 +19,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-const runbooks = readFileSync('docs/OPERATIONS.md', 'utf8') + (existsSync('docs/WEBHOOKS.md') ? readFileSync('docs/WEBHOOKS.md', 'utf8') : '');
+const runbooks = readFileSync('docs/OPERATIONS.md', 'utf8') + readFileSync('docs/WEBHOOKS.md', 'utf8');
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces → '-'. */
 const anchors = new Set([...runbooks.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')));
 
