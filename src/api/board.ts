@@ -12,6 +12,8 @@ import { batchQueues } from '../batch/flow.js';
 import { notifyQueue } from '../workers/notify/queue.js';
 import type { Core } from '../queues/core.js';
 import { redactSecrets } from '../domain/redact.js';
+import { linePositions } from './board-lines.js';
+import express from 'express';
 
 export const BOARD_PATH = '/admin/queues';
 
@@ -27,10 +29,13 @@ export function createBoard(core: Core, opts: { readOnly: boolean }): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   const batches = batchQueues(core);
+  const lines = linePositions(core);
   const queues = [core.deviceQueue, core.statusQueue, batches.batches, batches.rows, notifyQueue(core)].map((q) => {
     const adapter = new BullMQAdapter(q, { readOnlyMode: opts.readOnly, allowRetries: !opts.readOnly, ...DESCRIPTIONS[q.name] });
     adapter.setFormatter('data', (data: unknown) => redactSecrets(data));
     adapter.setFormatter('returnValue', (value: unknown) => redactSecrets(value));
+    // Parked operations say where they wait ("… — waiting for terminal A05 behind 3").
+    if (q.name === core.deviceQueue.name) adapter.setFormatter('name', (job: { name?: string; id?: string; data?: unknown }) => lines.name(job));
     return adapter;
   });
   createBullBoard({
@@ -38,5 +43,8 @@ export function createBoard(core: Core, opts: { readOnly: boolean }): Router {
     serverAdapter,
     options: { uiConfig: { boardTitle: 'MYPAY terminals', hideDocsLink: true } },
   });
-  return serverAdapter.getRouter() as Router;
+  const router = express.Router();
+  router.use('/api/queues', lines.refresh);
+  router.use(serverAdapter.getRouter() as Router);
+  return router;
 }

@@ -56,6 +56,19 @@ describe('Bull Board', () => {
     expect(queues.find((q) => q.name === 'device')?.jobs.map((j) => j.name)).toContain('charge A01 · order b-1 · NT$10');
   });
 
+  it('a parked job says which terminal it waits for and how many are ahead of it (not only "Will run at")', async () => {
+    // No workers in this harness: the first charge holds terminal A02, the others wait in its line.
+    for (let i = 0; i < 4; i++) expect((await readOnly.call('POST', '/v1/charges', { body: charge(`line-${i}`, 10, 'A02') })).status).toBe(202);
+    const r = await board(readOnly, '/api/queues?activeQueue=device&status=delayed&page=1&jobsPerPage=20');
+    const jobs = (r.body as { queues: { name: string; jobs: { name: string; id: string }[] }[] }).queues.find((q) => q.name === 'device')!.jobs;
+    const names = Object.fromEntries(jobs.map((j) => [j.id, j.name]));
+    expect(names[`charge.${STORE_UID}.line-1`]).toBe('charge A02 · order line-1 · NT$10 — waiting for terminal A02 behind 1');
+    expect(names[`charge.${STORE_UID}.line-2`]).toBe('charge A02 · order line-2 · NT$10 — waiting for terminal A02 behind 2');
+    expect(names[`charge.${STORE_UID}.line-3`]).toBe('charge A02 · order line-3 · NT$10 — waiting for terminal A02 behind 3');
+    // The one holding the terminal is not parked.
+    expect(names[`charge.${STORE_UID}.line-0`]).toBeUndefined();
+  });
+
   it('shows a log line for every step: POST, answer, each poll with its prc', async () => {
     const id = `charge.${STORE_UID}.b-1`;
     const device = ((await board(api, `/api/queues/device/${encodeURIComponent(id)}/logs`)).body as string[]).join('\n');
