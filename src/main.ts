@@ -55,6 +55,10 @@ main().catch((err: unknown) => {
   else if (typeof code === 'string' && code.startsWith('commander.')) {
     // commander printed the usage error already (help and version exit 0).
     process.exit(code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 1);
-  } else console.error(err);
+  } else {
+    // Anything else at start-up (Redis unreachable, …): one line; the stack only when asked for.
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`start-up failed: ${message}${process.env.LOG_LEVEL === 'debug' ? `\n${(err as Error).stack ?? ''}` : ' (LOG_LEVEL=debug shows the stack)'}`);
+  }
   process.exit(1);
 });

@@ -1,6 +1,15 @@
 /** Starts an HTTP server and gives back its URL and a close that does not wait for idle keep-alives. */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MypayError } from '../domain/errors.js';
+
+/** The port is taken (or not ours to open): a configuration problem, said in one line. */
+export class PortUnavailableError extends MypayError {
+  readonly code = 'PORT_UNAVAILABLE';
+  readonly retryable = false;
+  readonly httpStatus = 500;
+  readonly title = 'Port unavailable';
+}
 
 export interface Listening {
   server: Server;
@@ -10,11 +19,17 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-export async function listen(handler: RequestListener, port: number, host: string): Promise<Listening> {
+/** `variable` names the setting that chose the port, for the message (PORT, METRICS_PORT, …). */
+export async function listen(handler: RequestListener, port: number, host: string, variable = 'PORT'): Promise<Listening> {
   const server = createServer(handler);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new PortUnavailableError(`${variable}=${port}: ${host}:${port} is already in use by another process — stop it or choose another ${variable}`));
+      else if (err.code === 'EACCES') reject(new PortUnavailableError(`${variable}=${port}: not allowed to listen on ${host}:${port} (ports below 1024 need privileges) — choose another ${variable}`));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new PortUnavailableError(`HOST=${host}: no such address on this machine`));
+      else reject(err);
+    });
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve();

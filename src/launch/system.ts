@@ -128,7 +128,7 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
   let http: Listening | undefined;
   if (role === 'worker') {
     if (env.METRICS_PORT > 0) {
-      http = await listen(createOpsApp(runtime.core, metrics, workers!, logger, durability), env.METRICS_PORT, env.HOST);
+      http = await listen(createOpsApp(runtime.core, metrics, workers!, logger, durability), env.METRICS_PORT, env.HOST, 'METRICS_PORT');
       urls.metrics = `${http.url}/metrics`;
     }
   } else {

@@ -72,6 +72,33 @@ describe('npm start', () => {
   });
 });
 
+describe('start-up errors are one line each, never a stack trace', () => {
+  it('a busy PORT', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    try {
+      const app = runScript('start', { ...fast, PORT: String(port), SIM_PORT: '0', REDIS_URL: redis.url, QUEUE_PREFIX: `${redis.prefix}p` });
+      running.push(app);
+      expect(await app.exited).toBe(1);
+      const errors = app.output().split('\n').filter((l) => /error|failed/i.test(l) && !l.startsWith('{'));
+      expect(errors).toEqual([`configuration error: PORT=${port}: 127.0.0.1:${port} is already in use by another process — stop it or choose another PORT`]);
+      expect(app.output()).not.toMatch(/\n\s+at /);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a bad setting', async () => {
+    const app = runScript('start', { PORT: 'eighty', REDIS_URL: redis.url });
+    running.push(app);
+    expect(await app.exited).toBe(1);
+    expect(app.output()).toMatch(/^configuration error: PORT: .+$/m);
+    expect(app.output()).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe('npm run api + npm run worker', () => {
   let sim: Simulator;
   beforeAll(async () => {
