@@ -13,7 +13,9 @@
  *  6. every operation still open has a follow-up (a job that will move it);
  *  7. every Redis key is bounded (a TTL, or a known bounded structure) — a warning unless `--strict-ttl`;
  *  8. a cancel answered 200 left the operation `withdrawn` with no POST at the gateway; one answered
- *     409 did not withdraw it (exactly one of the cancel and the worker's claim wins).
+ *     409 did not withdraw it (exactly one of the cancel and the worker's claim wins);
+ *  9. every operation's last merchant event announces the state its record ended in (the scripts
+ *     write both in one step: a Redis killed or restarted never splits them).
  *
  * States are compared by name, so the checker works on code with and without `not_received`,
  * `needs_review` with a review reason, `withdrawn`.
@@ -26,6 +28,8 @@ import { callRetrying, isObject } from './http.js';
 import type { LateDelivery } from './proxy.js';
 import { PREFIX, STORE, type System } from './system.js';
 import type { OpLog, WorkloadLog } from './workload.js';
+import { eventTypeFor } from '../src/domain/events.js';
+import type { OperationKind, OperationState } from '../src/domain/operation/states.js';
 
 export interface Violation {
   property: string;
@@ -498,6 +502,29 @@ export async function check(input: CheckInput): Promise<CheckResult> {
         if (chargePosts.length > 0 || orderOf(o.orderId)) v('8-cancel', `${o.id}: cancel answered 200 but the gateway acted on ${chargePosts.length} charge POST(s) (gateway order: ${orderOf(o.orderId) ? 'yes' : 'no'})`, { opIds: [o.id], at: chargePosts[0]?.at ?? o.cancel.at });
       } else if (o.cancel.status === 409 && r?.state === 'withdrawn') {
         v('8-cancel', `${o.id}: cancel answered 409 but the operation is withdrawn`, { opIds: [o.id], at: o.cancel.at });
+      }
+    }
+
+    // ── 9. events: written with the state change ──
+    const eventsByOp = new Map<string, { sid: string; type: string; state: string }[]>();
+    for (const [sid, fields] of (await redis.xrange(`{${PREFIX}}:events:${STORE}`, '-', '+')) as [string, string[]][]) {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      let state = '';
+      try {
+        state = String((JSON.parse(f.obj ?? '{}') as { state?: unknown }).state ?? '');
+      } catch {
+        state = '';
+      }
+      eventsByOp.set(f.op ?? '', [...(eventsByOp.get(f.op ?? '') ?? []), { sid, type: f.type ?? '', state }]);
+    }
+    for (const r of recs.values()) {
+      if (!r) continue;
+      const expected = eventTypeFor(r.kind as OperationKind, r.state as OperationState);
+      const list = eventsByOp.get(r.id) ?? [];
+      const last = list[list.length - 1];
+      if (expected && (!last || last.type !== expected || last.state !== r.state)) {
+        v('9-events', `${r.id}: ended ${r.state} but its last event is ${last ? `${last.type} (state ${last.state})` : 'missing'}; expected ${expected}`, { opIds: [r.id] });
       }
     }
 
