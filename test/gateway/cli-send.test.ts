@@ -1,36 +1,15 @@
 /** `mypay send` end to end: the real bin/mypay.js (tsx) as a child process against an in-test gateway. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEnvelope, parseEnvelope } from '../../src/domain/codec/index.js';
 import { answerJson, startServer, type TestServer } from '../support/gateway-server.js';
-import { CHARGE, STORE } from './helpers.js';
+import { CHARGE, STORE, runMypay } from './helpers.js';
 
-const BIN = fileURLToPath(new URL('../../bin/mypay.js', import.meta.url));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+const mypay = runMypay;
 
-/** Async on purpose: the in-test server lives in this process's event loop. */
-function mypay(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 const ROWS = [{ uid: '9001', key: 'charge-secret-key', prc: '250', order_id: 'ORD-0001', cost: '10' }];
 

@@ -4,35 +4,18 @@
  * operator never reaches production by accident. Never a key, never a password in a URL.
  * The real bin/mypay.js (tsx) as a child process, as in cli-send.test.ts.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerJson, startServer, type TestServer } from '../support/gateway-server.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { STORE } from './helpers.js';
+import { STORE, runMypay, type CliRun } from './helpers.js';
 
-const BIN = fileURLToPath(new URL('../../bin/mypay.js', import.meta.url));
 const PRODUCTION = 'https://ka.mypay.tw/api/init';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+const mypay = runMypay;
 
-function mypay(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 let server: TestServer;
 let redis: TestRedis;
@@ -49,8 +32,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const firstLine = (run: Run) => run.stderr.split('\n')[0] ?? '';
-const noSecret = (run: Run, ...secrets: string[]) => {
+const firstLine = (run: CliRun) => run.stderr.split('\n')[0] ?? '';
+const noSecret = (run: CliRun, ...secrets: string[]) => {
   for (const s of [STORE.key, ...secrets]) expect(run.stdout + run.stderr).not.toContain(s);
 };
 

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { TEST_MERCHANT } from '../../src/config/config.js';
 
@@ -31,4 +33,25 @@ export function expectNoSecrets(err: unknown, ciphertexts: string[] = []): void 
   }
   expect(text).not.toContain(STORE.key);
   for (const c of ciphertexts) expect(text).not.toContain(c.slice(0, 24));
+}
+
+/** What a `mypay` CLI run printed and how it exited. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const MYPAY_BIN = fileURLToPath(new URL('../../bin/mypay.js', import.meta.url));
+
+/** Runs the `mypay` CLI with only `env` (and PATH, HOME). Async on purpose: an in-test server lives in this process's event loop. */
+export function runMypay(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MYPAY_BIN, ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
 }
