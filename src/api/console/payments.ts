@@ -4,6 +4,7 @@
  * a datetime-local field carry no zone: they are read as Taipei time; ISO 8601 with a zone works too.
  */
 import type { Request } from 'express';
+import type { SearchQuery } from '../../store/search.js';
 import { OPERATION_KINDS, OPERATION_STATES } from '../../domain/operation/states.js';
 import type { StoredOperation } from '../../store/record.js';
 import type { ApiOptions } from '../deps.js';
@@ -34,17 +35,7 @@ function withZone(v: string | undefined): string | undefined {
   return m ? `${m[1]}T${m[2]}${CONSOLE_ZONE}` : v;
 }
 
-interface Search {
-  store: string;
-  kinds?: (typeof OPERATION_KINDS)[number][];
-  state?: (typeof OPERATION_STATES)[number];
-  device?: string;
-  createdGte?: number;
-  createdLt?: number;
-  orderIdPrefix?: string;
-  limit: number;
-  cursor?: string;
-}
+type Search = Omit<SearchQuery, 'scan'>;
 
 export function parseSearch(form: Form, stores: readonly string[]): { search?: Search; errors: { field: string; message: string }[] } {
   const kind = form.kind === undefined ? 'charge' : form.kind === 'all' ? undefined : form.kind;
