@@ -93,7 +93,9 @@ export class EventStore {
       if (!f.type.startsWith('charge.') && !f.type.startsWith('refund.') && !f.type.startsWith('reprint.') && !f.type.startsWith('operation.')) {
         return { id: `${EVENT_PREFIX}${sid}`, type: f.type, created_at: new Date(Number(f.at ?? sid.split('-')[0])).toISOString(), store_uid: store, data: { object: parsed } };
       }
-      const rec = storedOperationSchema.safeParse(parsed);
+      // `req` (the payload with customer fields) is not copied into events: the operation's own
+      // fields (terminal, order, amount, uid) make up its `request`.
+      const rec = storedOperationSchema.safeParse({ req: '{}', ...parsed });
       // A record that did not parse (a poison record moved to review) is shown as far as it goes.
       object = rec.success ? publicRecord(rec.data) : { id: f.op, state: parsed.state, review: parsed.review, store_uid: store };
     } catch {

@@ -238,7 +238,9 @@ describe('hostile input', () => {
     // BullMQ's queue-level structures (`device:wait`, `device:delayed`, …) may appear with the first
     // job of their kind, and the store's two indexes (`leases`, `devices`) may be (re)created too.
     // Each charge also leaves its order-id tombstone; the janitor's index of open operations is one key.
-    const indexes = new Set([h.core.store.keys.leases, h.core.store.keys.devices, h.core.store.keys.open]);
+    const ix = `{${h.redis.prefix}}:ix:${STORE_UID}:`;
+    // …and the store's search indexes (all charges, by state, by terminal) and their sequence.
+    const indexes = new Set([h.core.store.keys.leases, h.core.store.keys.devices, h.core.store.keys.open, `${ix}charge`, `${ix}charge:s:queued`, `${ix}charge:d:A03`, `${ix}seq`]);
     const own = (k: string) => stored.some((id) => k.includes(id)) || shapes.some((o) => k === h.core.store.keys.tombstone(STORE_UID, o)) || k.includes(`${STORE_UID}|A03`) || indexes.has(k) || /^\{[^}]+\}:(device|status):[a-z-]+$/.test(k);
     report('hostile-input-opaque', {
       values: shapes.length,

@@ -10,7 +10,9 @@
     m  = terminal audit cap (entries, approximate)
   Keys: the op hash, its audit stream, the terminal's audit stream and hash, the global event stream
   (pointers: type, store, op, state) and the store's event stream (the event with the record as it is
-  after the change; the charge `key` is never copied, only whether there is one).
+  after the change). Not copied into events: the charge `key` (only whether there is one) and the
+  request payload `req` (items, customer fields such as user_email or user_cellphone): events are
+  copied on to streams, delivery logs and receivers, and the merchant sent that payload itself.
 ]]
 local function mypay_emit(fx_type, retention, k_events, k_store_events, store, ref_id, state, obj_json, now)
   local minid = tonumber(now) - tonumber(retention)
@@ -29,6 +31,7 @@ local function mypay_event(fx_type, retention, k_op, k_events, k_store_events, o
   local obj = {}
   for i = 1, #h, 2 do obj[h[i]] = h[i + 1] end
   if obj.key then obj.key = '1' end
+  obj.req = nil
   return mypay_emit(fx_type, retention, k_events, k_store_events, obj.store or '', op_id, obj.state or '', cjson.encode(obj), now)
 end
 
