@@ -23,7 +23,7 @@
 
 // The producer.
 export { createProducer } from './producers/operations.producer.js';
-export type { Lane, OrderView, Producer, ProducerOptions, RefundInput, InvoiceReprintInput, SignatureReprintInput } from './producers/operations.producer.js';
+export type { Lane, OrderView, Producer, ProducerOptions, ProducerScope, RefundInput, InvoiceReprintInput, SignatureReprintInput } from './producers/operations.producer.js';
 export type { ChargeRequestInput as ChargeInput } from './domain/schemas/requests/charge.js';
 export type { EnqueueOutcome, EnqueueResult } from './producers/enqueue.js';
 export type { CoreOptions } from './queues/core.js';
@@ -32,7 +32,7 @@ export { ValidationError } from './domain/validation.js';
 
 // Callbacks (hints, verified by query), explicit recheck and retry.
 export { handleCallbackHint, recheckOperation, requestRetry } from './producers/callbacks.js';
-export type { CallbackHintResult, RetryRequest } from './producers/callbacks.js';
+export type { CallbackHintOutcome, CallbackHintResult, RetryRequest } from './producers/callbacks.js';
 export { refundCompleteCallbackSchema, transactionCompleteCallbackSchema } from './domain/schemas/answers/callbacks.js';
 export type { RefundCallback, TransactionCallback } from './domain/schemas/answers/callbacks.js';
 

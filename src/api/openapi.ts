@@ -95,7 +95,7 @@ export function buildOpenApi(): Json {
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A key from API_KEYS' } }, schemas },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A key from API_KEYS (every store, write) or API_KEYS_FILE (its stores; role read: GET only, 403 otherwise). Another store\'s operations, events, terminals and batches answer 404, as if not configured' } }, schemas },
     webhooks: {
       event: {
         post: {
@@ -185,7 +185,7 @@ export function buildOpenApi(): Json {
             { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 } },
             { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } },
           ],
-          responses: { 200: { description: 'Terminals, most recently used first', content: json('DeviceList') }, 400: problem('Bad query'), 401: problem('Missing or wrong API key') },
+          responses: { 200: { description: 'The configured terminals (also those never used) and, for a store without a list, every terminal that took work; by name in natural order (A2 before A10)', content: json('DeviceList') }, 400: problem('Bad query'), 401: problem('Missing or wrong API key') },
         },
       },
       '/v1/payments': searchPath('Charges of a store, newest first, filtered; a page at a time', false),
@@ -264,9 +264,19 @@ export function buildOpenApi(): Json {
         post: {
           summary: "The gateway's result callback (回報): a hint to query the order now; never changes a state by itself",
           security: [],
-          parameters: [{ name: 'store_uid', in: 'query', required: false, schema: { type: 'string' }, description: 'Which store the callback is for; else every configured store is tried' }],
+          parameters: [
+            { name: 'store_uid', in: 'query', required: false, schema: { type: 'string' }, description: 'Which store the callback is for; else every configured store it may concern is tried' },
+            { name: 'secret', in: 'query', required: false, schema: { type: 'string' }, description: "The store's callback_secret, when it has one (or the X-Mypay-Callback-Secret header)" },
+            { name: 'X-Mypay-Callback-Secret', in: 'header', required: false, schema: { type: 'string' }, description: "The store's callback_secret, when it has one" },
+          ],
           requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: ref('CallbackBody') }, 'application/json': { schema: ref('CallbackBody') } } },
-          responses: { 200: { description: 'What the hint did', content: json('CallbackResult') }, 400: problem('No order_id'), 415: problem('Neither form nor JSON') },
+          responses: {
+            200: { description: 'What the hint did (at most one gateway query per order per CALLBACK_COALESCE_MS)', content: json('CallbackResult') },
+            400: problem('No order_id, or a store not configured'),
+            401: problem("The store's callback secret is missing or wrong; nothing was looked up"),
+            415: problem('Neither form nor JSON'),
+            429: problem('Too many callbacks from this address (Retry-After says when to try again)'),
+          },
         },
       },
       '/healthz': { get: { summary: 'The process answers', security: [], responses: { 200: { description: 'ok' } } } },

@@ -82,6 +82,7 @@ export const deviceViewSchema = z
   .object({
     store_uid: z.string(),
     device_name: z.string(),
+    configured: z.boolean().meta({ description: "In the store's configured terminals (`devices`, `MYPAY_DEVICES`); false: known from its operations only" }),
     status: z.enum(['idle', 'busy']),
     in_flight: z
       .object({ id: z.string(), kind: z.enum(OPERATION_KINDS).optional(), state: z.enum(OPERATION_STATES).optional(), order_id: z.string().optional(), cost: z.number().int().optional() })
@@ -126,7 +127,7 @@ export const eventSchema = z
     }),
     created_at: iso,
     store_uid: z.string(),
-    data: z.object({ object: z.union([operationRecordSchema, refundBatchObjectSchema]).meta({ description: 'The operation as GET /v1/operations/{id} shows it right after the change (without its audit trail; secrets redacted), or the refund batch' }) }),
+    data: z.object({ object: z.union([operationRecordSchema, refundBatchObjectSchema]).meta({ description: 'The operation as GET /v1/operations/{id} shows it right after the change (without its audit trail; secrets redacted; `request` reduced to the operation\'s own fields: no items or customer fields), or the refund batch' }) }),
   })
   .meta({ description: 'A merchant event: the feed item and the webhook body' });
 
@@ -197,7 +198,7 @@ export const eventsQuerySchema = z.strictObject({
 });
 
 export const callbackResultSchema = z.object({
-  result: z.enum(['queried', 'unknown_order', 'not_followed_up']),
+  result: z.enum(['queried', 'coalesced', 'unknown_order', 'not_followed_up']).meta({ description: 'queried: the status query runs now; coalesced: a callback for this order asked one moments ago (CALLBACK_COALESCE_MS), none more; unknown_order; not_followed_up: nothing open to query' }),
   store_uid: z.string().optional(),
   order_id: z.string(),
 });

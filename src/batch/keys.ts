@@ -3,7 +3,7 @@
  *
  * | key                                | type   | what                                                     |
  * |------------------------------------|--------|----------------------------------------------------------|
- * | {tag}:batch:<id>                   | hash   | batch meta: store, file hash, counts, status, timestamps |
+ * | {tag}:batch:<id>                   | hash   | batch meta: store, stores, file hash, counts, status, timestamps |
  * | {tag}:batch:<id>:rows              | hash   | row number → planned row (JSON: order, refund id, op id) |
  * | {tag}:batch:<id>:done              | set    | rows whose tracking child has completed                  |
  * | {tag}:batch-watch:<opId>           | set    | tracking child job ids waiting for this refund           |

@@ -16,7 +16,7 @@ import { BATCH_ID_PATTERN } from './keys.js';
 import { BatchConflictError, BatchIdError, BatchRefusedError } from './errors.js';
 import { DEFAULT_PARK_MS, batchQueues, ensureBatchFlow } from './flow.js';
 import { parseBatchText, parseJsonValue, fileHash, type BatchFormat, type ParsedFile } from './parse.js';
-import { readMeta, readRows, setMeta, setRow, writePlan } from './store.js';
+import { batchStores, readMeta, readRows, setMeta, setRow, storesOfRows, writePlan } from './store.js';
 import { reconcileBatch } from './tracker.js';
 import type { RowIssue, StoredRow } from './types.js';
 import { validateBatch, type PlannedRow } from './validate.js';
@@ -120,6 +120,12 @@ export async function runBatch(deps: BatchDeps, input: RunBatchInput, options: R
 
   const meta = await readMeta(core, batchId);
   if (meta && meta.file_hash !== parsed.hash) throw new BatchConflictError(batchId);
+  // A rerun stays within the stores the caller may act on (an API key's scope): the batch id of
+  // another store's batch is taken, as if by another file.
+  if (meta && input.stores) {
+    const allowed = input.stores;
+    if ((await batchStores(core, batchId, meta)).some((s) => !allowed.includes(s))) throw new BatchConflictError(batchId);
+  }
   // A rerun of this batch keeps the refund ids its plan gave its rows (the same file: the same rows).
   const earlier = meta ? await readRows(core, batchId) : [];
   const plannedRefundIds = new Map(earlier.flatMap((r): [number, string][] => (r.refund_id ? [[r.row, r.refund_id]] : [])));
@@ -165,7 +171,7 @@ export async function runBatch(deps: BatchDeps, input: RunBatchInput, options: R
     return p && (!p.existing || p.existingState === 'queued') ? [p] : [];
   });
   await writePlan(core, {
-    id: batchId, store: input.storeUid, file_hash: parsed.hash, rows: rows.length,
+    id: batchId, store: input.storeUid, stores: storesOfRows(rows, input.storeUid).join(','), file_hash: parsed.hash, rows: rows.length,
     tracked: rows.filter((r) => r.op).length, skipped: rows.filter((r) => r.skipped).length,
     status: meta?.status === 'complete' && todo.length === 0 ? 'complete' : 'enqueuing', created: Date.now(),
   }, rows);

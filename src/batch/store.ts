@@ -21,6 +21,8 @@ export const batchMetaSchema = z.object({
   completed: z.coerce.number().int().optional(),
   /** Rows that did not end refunded (written with `complete`). */
   not_refunded: z.coerce.number().int().optional(),
+  /** Every store the batch concerns (its rows' refunds and its default store), comma-separated; written with the plan. */
+  stores: z.string().optional(),
 });
 export type BatchMeta = z.infer<typeof batchMetaSchema>;
 
@@ -42,6 +44,44 @@ export async function readMeta(core: Core, batchId: string): Promise<BatchMeta |
   const raw = await core.redis.hgetall(batchKeys(core.tag).meta(batchId));
   if (!raw.id) return null;
   return batchMetaSchema.parse(raw);
+}
+
+/** The store of a refund's op id (`refund.<store>.<refund_id>`, the store percent-encoded). */
+export function storeOfOpId(op: string): string | undefined {
+  const part = op.split('.')[1];
+  if (part === undefined) return undefined;
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stores of planned rows and a default store, sorted: what `stores` of the meta holds. */
+export function storesOfRows(rows: readonly StoredRow[], defaultStore?: string): string[] {
+  const stores = new Set<string>(defaultStore ? [defaultStore] : []);
+  for (const r of rows) {
+    const s = r.op ? storeOfOpId(r.op) : undefined;
+    if (s) stores.add(s);
+  }
+  return [...stores].sort();
+}
+
+/** Sets a field of a hash only while the hash exists (never re-creates an expired meta without its TTL). */
+const SET_IF_EXISTS = "if redis.call('exists', KEYS[1]) == 1 then redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) end return 0";
+
+/**
+ * Every store a batch concerns (the API shows a batch only to keys of its stores): from its meta,
+ * or, for a batch planned before the meta kept them, from its rows — then written to its meta, so
+ * its rows are read for that once.
+ */
+export async function batchStores(core: Core, batchId: string, meta?: BatchMeta | null): Promise<string[]> {
+  const m = meta === undefined ? await readMeta(core, batchId) : meta;
+  if (!m) return [];
+  if (m.stores !== undefined) return m.stores.split(',').filter(Boolean);
+  const stores = storesOfRows(await readRows(core, batchId), m.store);
+  await core.redis.eval(SET_IF_EXISTS, 1, batchKeys(core.tag).meta(batchId), 'stores', stores.join(','));
+  return stores;
 }
 
 /** Planned rows in row order (read back through zod: Redis is a trust boundary too). */

@@ -22,7 +22,7 @@ import { extname } from 'node:path';
 import type { Command as Program } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { pino } from 'pino';
-import { createLogger, loadEnv, loadStores } from '../config/index.js';
+import { createLogger, loadEnv, loadStores, terminalsOf } from '../config/index.js';
 import { Redis } from 'ioredis';
 import { connectRedis, settingsFromEnv } from '../app/runtime.js';
 import { createCore, type Core } from '../queues/core.js';
@@ -63,12 +63,14 @@ async function checkRedis(url: string): Promise<void> {
 
 export async function openCore(io: CliIo) {
   const env = loadEnv(io.env);
-  const stores = loadStores(env).map((s) => s.store_uid);
+  const merchants = loadStores(env);
+  const stores = merchants.map((s) => s.store_uid);
+  const terminals = terminalsOf(merchants);
   const logger = createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, pino.destination(2));
   const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   if (!url.startsWith('redis+cluster://')) await checkRedis(url);
   const core = createCore({ connection: url.startsWith('redis+cluster://') ? connectRedis(url) : url, tag: env.QUEUE_PREFIX, settings: settingsFromEnv(env), logger });
-  return { env, stores, logger, core, redisUrl: url };
+  return { env, stores, terminals, logger, core, redisUrl: url };
 }
 
 /** Counts shown beside the bar: refunded, other final states, in flight, waiting. */
@@ -150,11 +152,12 @@ export async function runRefunds(file: string, options: RunOptions, io: CliIo = 
     }
     const ext = extname(file).toLowerCase();
     ctx = await openCore(io);
-    const { core, stores, logger } = ctx;
+    const { core, stores, terminals, logger } = ctx;
     const storeUid = options.store ?? (stores.length === 1 ? stores[0] : undefined);
     if (options.store && !stores.includes(options.store)) throw new UsageError(`store ${options.store} is not configured`);
     announceTarget(io, { gatewayUrl: ctx.env.MYPAY_URL, stores: storeUid ? [storeUid] : stores, redisUrl: ctx.redisUrl });
-    const producer = createProducer(core);
+    // Refunds on a terminal a store does not list are refused, as by the API.
+    const producer = createProducer(core, { stores, terminals });
     const isTTY = Boolean(process.stderr.isTTY);
     let lastShown = 0;
     const res: RunBatchResult = await runBatch({ core, producer, logger }, {

@@ -22,11 +22,36 @@ const list = z
   .default('')
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
+/** A terminal's name (`device_name`) as configured: what a request's `device_name` must equal. */
+export const deviceNameSchema = z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
+
+/** The terminals of a store (`devices` in the stores file, `MYPAY_DEVICES`): at least one, each once. */
+export const deviceListSchema = z
+  .array(deviceNameSchema)
+  .min(1, 'list at least one terminal, or leave devices out to accept any terminal')
+  .max(10_000, 'at most 10 000 terminals per store')
+  .superRefine((names, ctx) => {
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (seen.has(n)) ctx.addIssue({ code: 'custom', message: `terminal ${n} is listed twice` });
+      seen.add(n);
+    }
+  });
+
+/** A shared secret the gateway sends with its callbacks (a query parameter or a header): URL-safe, 16–128 characters. */
+export const callbackSecretSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._~-]{16,128}$/, 'must be 16 to 128 characters of letters, digits, ., _, ~ and - (URL-safe; e.g. openssl rand -hex 32)');
+
 export const storeSchema = z.object({
   store_uid: z.string().min(1).max(16),
   key: z.string().refine((k) => Buffer.byteLength(k) === 32, 'merchant key must be 32 bytes'),
   /** Webhook endpoints of this store (docs/WEBHOOKS.md); `[]`: none, not even `WEBHOOK_URL`. */
   webhooks: z.array(storeWebhookSchema).max(10, 'at most 10 endpoints per store').optional(),
+  /** The store's terminals: charges, refunds and reprints name one of them; unset: any terminal (known from its first operation). */
+  devices: deviceListSchema.optional(),
+  /** Shared secret of the gateway's callbacks for this store (`?secret=` or `X-Mypay-Callback-Secret`); unset: callbacks need none. */
+  callback_secret: callbackSecretSchema.optional(),
 });
 export type StoreCredentials = z.infer<typeof storeSchema>;
 
@@ -49,8 +74,12 @@ export const envSchema = z.object({
   MYPAY_STORE_UID: z.string().max(16).optional(),
   /** That merchant's 32-byte key (AES-256). A secret: never logged, never in job data. */
   MYPAY_STORE_KEY: z.string().optional(),
-  /** JSON file `[{store_uid, key}, …]` for several merchants. */
+  /** JSON file `[{store_uid, key, devices?, callback_secret?, webhooks?}, …]` for several merchants (§4). */
   MYPAY_STORES_FILE: z.string().optional(),
+  /** The terminals of the `MYPAY_STORE_UID` merchant (comma-separated `device_name`s): requests naming another are refused, and `GET /v1/devices` lists each even before its first use. Unset: any terminal. With `MYPAY_STORES_FILE`: `devices` per store in the file. */
+  MYPAY_DEVICES: list,
+  /** Shared secret the gateway must send with the `MYPAY_STORE_UID` merchant's callbacks (`?secret=` in the callback URL or `X-Mypay-Callback-Secret`); 16–128 URL-safe characters. A secret: never logged. With `MYPAY_STORES_FILE`: `callback_secret` per store. */
+  MYPAY_CALLBACK_SECRET: z.string().optional(),
   /** Extra gateway hosts beyond the spec's two (comma-separated). */
   MYPAY_ALLOWED_HOSTS: list,
   /** TCP+TLS connect timeout to the gateway. Default 5 000 ms. */
@@ -61,8 +90,16 @@ export const envSchema = z.object({
   MYPAY_CA_FILE: z.string().optional(),
   /** HTTP API and Bull Board port (`npm start`, `npm run api`). Default 3000. */
   PORT: int(3000),
-  /** Bearer keys for the HTTP API (comma-separated). */
+  /** Bearer keys for the HTTP API (comma-separated): each may act on every store (role write). */
   API_KEYS: list,
+  /** JSON or YAML file of scoped API keys: per key a `name`, `key` or `key_sha256`, the `stores` it may act on (or `"*"`) and a `role` (`write`, or `read`: look-ups only); see docs/OPERATIONS.md §4. May be set with `API_KEYS`. */
+  API_KEYS_FILE: z.string().optional(),
+  /** `POST /v1/callbacks/mypay`: at most one gateway query per order in this window, however many callbacks come (ms). Default 3 000. */
+  CALLBACK_COALESCE_MS: pos(3_000),
+  /** `POST /v1/callbacks/mypay`: callbacks per second one client address may send (token bucket, in memory per API process; over it: 429). Default 20. */
+  CALLBACK_RATE_PER_SECOND: z.coerce.number().positive().default(20),
+  /** `POST /v1/callbacks/mypay`: the bucket's size, a burst one client address may send at once. Default 40. */
+  CALLBACK_RATE_BURST: pos(40),
   /** Bull Board (/admin/queues) Basic-auth user; required with `MYPAY_URL` set (demo: generated). */
   ADMIN_USER: z.string().optional(),
   /** Bull Board Basic-auth password, set together with `ADMIN_USER`. */
@@ -79,6 +116,8 @@ export const envSchema = z.object({
   DEMO_RATE: z.coerce.number().positive().max(100).default(1),
   /** `npm run demo` against an API that is already running (its base URL, with `API_KEYS`), instead of starting one. */
   DEMO_API_URL: z.string().url().optional(),
+  /** Demo mode (`npm start` without `MYPAY_URL`): where the bundled simulator keeps its orders (`simulator.json`) and the generated API key and login are kept (`demo-credentials.json`); never used otherwise. Default `.data`. */
+  DEMO_DATA_DIR: z.string().min(1).default('.data'),
   /** Data directory of the redis-server `npm start` starts itself (AOF on). Default `.data/redis`. */
   REDIS_DATA_DIR: z.string().min(1).default('.data/redis'),
   /** `npm run worker`: port of its /healthz, /readyz and /metrics (0 = none). Default 9464. */
@@ -226,7 +265,12 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
 
 /** The merchants this process may act for: the stores file, or the single store from env. */
 export function loadStores(env: Env): StoreCredentials[] {
+  // MYPAY_DEVICES and MYPAY_CALLBACK_SECRET belong to the one merchant of the environment.
+  const single = { devices: env.MYPAY_DEVICES.length ? env.MYPAY_DEVICES : undefined, callback_secret: env.MYPAY_CALLBACK_SECRET };
+  const names: Record<string, string> = { store_uid: 'MYPAY_STORE_UID', key: 'MYPAY_STORE_KEY', devices: 'MYPAY_DEVICES', callback_secret: 'MYPAY_CALLBACK_SECRET' };
   if (env.MYPAY_STORES_FILE) {
+    const misplaced = (['devices', 'callback_secret'] as const).filter((f) => single[f] !== undefined);
+    if (misplaced.length) throw new ConfigError(misplaced.map((f) => `${names[f]}: applies to MYPAY_STORE_UID only; with MYPAY_STORES_FILE give each store its ${f} in the file`));
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(env.MYPAY_STORES_FILE, 'utf8'));
@@ -235,13 +279,29 @@ export function loadStores(env: Env): StoreCredentials[] {
     }
     const parsed = z.array(storeSchema).min(1).safeParse(raw);
     if (!parsed.success) throw new ConfigError(`MYPAY_STORES_FILE: ${linesPerVariable(parsed.error.issues).join('; ')}`);
+    const uids = parsed.data.map((s) => s.store_uid);
+    const twice = uids.filter((uid, i) => uids.indexOf(uid) !== i);
+    if (twice.length) throw new ConfigError(`MYPAY_STORES_FILE: store ${[...new Set(twice)].join(', ')} is listed more than once`);
     return parsed.data;
   }
-  if (env.MYPAY_STORE_UID || env.MYPAY_STORE_KEY) {
-    const parsed = storeSchema.safeParse({ store_uid: env.MYPAY_STORE_UID, key: env.MYPAY_STORE_KEY });
-    if (!parsed.success) throw new ConfigError(linesPerVariable(parsed.error.issues, (p) => (p.join('.') === 'key' ? 'MYPAY_STORE_KEY' : 'MYPAY_STORE_UID')));
+  const extra = { ...(single.devices ? { devices: single.devices } : {}), ...(single.callback_secret !== undefined ? { callback_secret: single.callback_secret } : {}) };
+  // No merchant and no gateway: the spec's test merchant (demo), which MYPAY_DEVICES and MYPAY_CALLBACK_SECRET may describe.
+  const demo = !env.MYPAY_STORE_UID && !env.MYPAY_STORE_KEY && !env.MYPAY_URL;
+  if (env.MYPAY_STORE_UID || env.MYPAY_STORE_KEY || demo) {
+    const merchant = demo ? { store_uid: TEST_MERCHANT.storeUid, key: TEST_MERCHANT.key } : { store_uid: env.MYPAY_STORE_UID, key: env.MYPAY_STORE_KEY };
+    const parsed = storeSchema.safeParse({ ...merchant, ...extra });
+    if (!parsed.success) throw new ConfigError(linesPerVariable(parsed.error.issues, (p) => names[String(p[0])] ?? 'MYPAY_STORE_UID'));
     return [parsed.data];
   }
-  if (!env.MYPAY_URL) return [{ store_uid: TEST_MERCHANT.storeUid, key: TEST_MERCHANT.key }];
   throw new ConfigError('MYPAY_URL is set but no merchant: set MYPAY_STORE_UID and MYPAY_STORE_KEY, or MYPAY_STORES_FILE');
+}
+
+/** Configured terminals per store (stores without a `devices` list are absent: any terminal). */
+export function terminalsOf(stores: readonly StoreCredentials[]): Record<string, readonly string[]> {
+  return Object.fromEntries(stores.flatMap((s) => (s.devices ? [[s.store_uid, s.devices] as const] : [])));
+}
+
+/** Callback secrets per store (stores without one are absent). */
+export function callbackSecretsOf(stores: readonly StoreCredentials[]): Record<string, string> {
+  return Object.fromEntries(stores.flatMap((s) => (s.callback_secret ? [[s.store_uid, s.callback_secret] as const] : [])));
 }

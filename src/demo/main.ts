@@ -31,9 +31,15 @@ async function main(): Promise<void> {
     process.stdout.write(`${banner(sys)}\n`);
     stop = () => sys.close();
   }
-  const onSignal = () => void stop().then(() => process.exit(0), () => process.exit(1));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    void stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  // `on`: a repeated signal must not fall through to Node's default (an instant kill).
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 main().catch((err: unknown) => {

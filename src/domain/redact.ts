@@ -6,7 +6,8 @@
  * - {@link SECRET_FIELDS}: values that authorise something — the merchant key (AES-256 key of a
  *   store), the charge `key` (交易驗証碼: with the uid it authorises refunds and reprints), the
  *   encrypted `encry_data`/`service` of an envelope, API keys, the dashboard password, an
- *   `Authorization` header, the webhook signing secrets — and the card number and the customer's 身分證字號 (`user_sn`). Masked
+ *   `Authorization` header, the webhook signing secrets, the gateway callbacks' shared secrets (and an
+ *   API key's SHA-256, which would let a weak key be guessed offline) — and the card number and the customer's 身分證字號 (`user_sn`). Masked
  *   wherever they appear, at any depth, in every output.
  * - {@link PERSONAL_FIELDS}: the customer's contact details. The API gives them back to the caller
  *   who sent them; logs never carry them.
@@ -23,9 +24,10 @@ export const SECRET_FIELDS = [
   'key', 'encry_data', 'service',
   'merchant_key', 'merchantKey', 'storeKey', 'store_key', 'MYPAY_STORE_KEY',
   'password', 'ADMIN_PASSWORD', 'authorization',
-  'api_key', 'apiKey', 'apiKeys', 'API_KEYS',
+  'api_key', 'apiKey', 'apiKeys', 'API_KEYS', 'key_sha256', 'sha256',
   'cardno', 'user_sn',
   'secret', 'secrets', 'WEBHOOK_SECRET', 'webhook_secret', 'webhookSecret',
+  'callback_secret', 'callbackSecret', 'MYPAY_CALLBACK_SECRET', 'x-mypay-callback-secret',
 ] as const;
 
 /** The customer's contact details: kept out of logs (the API returns them to the caller who sent them). */

@@ -1,5 +1,12 @@
 /** The lines `npm start` prints for a person: where everything is, and the demo credentials. */
+import { isAbsolute, relative } from 'node:path';
 import type { System } from './system.js';
+
+/** A path as a person in this directory would type it: relative when inside it. */
+const shown = (path: string): string => {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+};
 
 export function banner(sys: System): string {
   const lines = [''];
@@ -11,11 +18,13 @@ export function banner(sys: System): string {
   row('OpenAPI', sys.urls.openapi);
   row('Metrics', sys.urls.metrics);
   row('Simulator', sys.urls.simulator);
+  if (sys.sim?.state) row('Sim orders', `kept in ${shown(sys.sim.state.file)} (charges in flight go on after a restart; delete it to start empty)`);
   if (sys.urls.webhooks) row('Webhooks', `${sys.urls.webhooks}   (demo receiver: verifies each signed event and logs "webhook received"; set WEBHOOK_URL and WEBHOOK_SECRET for your own)`);
   row('Redis', `${sys.redis.url} (${sys.redis.source}${sys.redis.dir ? `, AOF in ${sys.redis.dir}` : ''})`);
   const c = sys.credentials;
-  if (c?.generated.admin) row('Login', `${c.admin.user} / ${c.admin.password}   (generated for this run; set ADMIN_USER / ADMIN_PASSWORD to choose)`);
-  if (c?.generated.apiKey) row('API key', `${c.generated.apiKey}   (generated; set API_KEYS to choose)`);
+  const kept = c?.kept ? `generated; kept in ${shown(c.kept.file)} — delete it for new ones` : undefined;
+  if (c?.generated.admin) row('Login', `${c.admin.user} / ${c.admin.password}   (${kept ?? 'generated for this run'}; set ADMIN_USER / ADMIN_PASSWORD to choose)`);
+  if (c?.generated.apiKey) row('API key', `${c.generated.apiKey}   (${kept ?? 'generated for this run'}; set API_KEYS to choose)`);
   if (sys.traffic) row('Demo', 'traffic generator on (DEMO=1): charges, refunds, reprints and failures');
   if (c && sys.urls.api) {
     lines.push('', '  Try:');

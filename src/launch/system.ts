@@ -9,8 +9,9 @@
  * `close()` stops in reverse order: traffic, HTTP, workers (running jobs finish), Redis clients,
  * simulator, the Redis server it started.
  */
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { loadStores, type Env } from '../config/config.js';
+import { callbackSecretsOf, loadStores, terminalsOf, type Env } from '../config/config.js';
 import { createApiApp } from '../api/app.js';
 import { BOARD_PATH } from '../api/board.js';
 import { createAppRuntime, notifySettingsFromEnv, type AppRuntime } from '../app/runtime.js';
@@ -22,7 +23,7 @@ import { startNotify } from '../workers/notify/runtime.js';
 import { failedDeliveriesSummary } from '../workers/notify/deliveries.js';
 import { startTraffic, type Traffic } from '../demo/traffic.js';
 import { startBatchTracker } from '../batch/tracker.js';
-import { resolveCredentials, type Credentials } from './credentials.js';
+import { DEMO_CREDENTIALS_FILE, resolveCredentials, type Credentials } from './credentials.js';
 import { listen, type Listening } from './listen.js';
 import { createOpsApp } from './ops-server.js';
 import { resolveRedis, type ResolvedRedis } from './redis.js';
@@ -64,7 +65,9 @@ export async function startSystem(role: Role, env: Env, logger: Logger): Promise
 
 async function start(role: Role, env0: Env, logger: Logger, closers: (() => Promise<void>)[], close: () => Promise<void>): Promise<System> {
   const demo = resolveDemoMode(role, env0);
-  const credentials = role === 'worker' ? undefined : resolveCredentials(env0, demo);
+  // Demo mode keeps what it generates in DEMO_DATA_DIR, so a restart prints the same key and login.
+  const credentials = role === 'worker' ? undefined : resolveCredentials(env0, demo, demo ? { file: join(resolve(env0.DEMO_DATA_DIR), DEMO_CREDENTIALS_FILE) } : {});
+  if (credentials?.keepProblem) logger.warn({ problem: credentials.keepProblem }, 'generated demo credentials are for this run only');
   const redis = await resolveRedis(env0, logger, { mayStart: role === 'all' });
   closers.push(() => redis.stop());
   let env = env0;
@@ -132,18 +135,24 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
       urls.metrics = `${http.url}/metrics`;
     }
   } else {
+    const stores = runtime.stores.map((s) => s.store_uid);
+    const terminals = terminalsOf(runtime.stores);
     const app = createApiApp({
       core: runtime.core,
-      producer: createProducer(runtime.core),
-      stores: runtime.stores.map((s) => s.store_uid),
+      // The API's producer refuses other stores and, where a store lists its terminals, other terminals.
+      producer: createProducer(runtime.core, { stores, terminals }),
+      stores,
+      terminals,
       apiKeys: credentials!.apiKeys,
+      scopedKeys: credentials!.scopedKeys,
+      callbacks: { secrets: callbackSecretsOf(runtime.stores), coalesceMs: env.CALLBACK_COALESCE_MS, ratePerSecond: env.CALLBACK_RATE_PER_SECOND, burst: env.CALLBACK_RATE_BURST },
       admin: credentials!.admin,
       bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
       boardReadOnly: env.BULL_BOARD_READ_ONLY === '1',
       metrics,
       workers,
       durability,
-      ...(runtime.webhooks.list.length > 0 ? { attention: { failedWebhooks: () => failedDeliveriesSummary(runtime.core) } } : {}),
+      ...(runtime.webhooks.list.length > 0 ? { attention: { failedWebhooks: (stores?: readonly string[]) => failedDeliveriesSummary(runtime.core, 50, stores) } } : {}),
       logger,
     });
     http = await listen(app, env.PORT, env.HOST);
@@ -157,13 +166,19 @@ async function start(role: Role, env0: Env, logger: Logger, closers: (() => Prom
   if (sim) {
     urls.simulator = sim.origin;
     // The demo's simulator reports results back to us, so the callback-as-hint path runs too.
-    if (!env.SIM_CALLBACK_URL && http) sim.configureCallbacks({ url: `${http.url}/v1/callbacks/mypay` });
+    // With one merchant the URL names it (and brings its callback secret, when it has one), as a
+    // merchant registers it with MYPAY.
+    const only = runtime.stores.length === 1 ? runtime.stores[0]! : undefined;
+    const params = only ? `?${new URLSearchParams({ store_uid: only.store_uid, ...(only.callback_secret ? { secret: only.callback_secret } : {}) })}` : '';
+    if (!env.SIM_CALLBACK_URL && http) sim.configureCallbacks({ url: `${http.url}/v1/callbacks/mypay${params}` });
   }
   let traffic: Traffic | undefined;
-  if (env.DEMO === '1' && http && credentials) {
+  const trafficKey = credentials?.apiKeys[0];
+  if (env.DEMO === '1' && http && credentials && !trafficKey) logger.warn('DEMO=1: demo traffic needs an all-store key from API_KEYS (API_KEYS_FILE holds only scoped ones): not started');
+  if (env.DEMO === '1' && http && credentials && trafficKey) {
     const t = startTraffic({
       apiUrl: http.url,
-      apiKey: credentials.apiKeys[0]!,
+      apiKey: trafficKey,
       storeUid: runtime.stores[0]!.store_uid,
       devices: deviceNames(env.SIM_DEVICES),
       ratePerSecond: env.DEMO_RATE,

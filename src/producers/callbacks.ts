@@ -13,15 +13,30 @@ import type { Core } from '../queues/core.js';
 import type { StoredOperation } from '../store/record.js';
 
 export type CallbackHintResult = 'queried' | 'unknown_order' | 'not_followed_up';
+/** What a callback did: {@link CallbackHintResult}, or `coalesced` — an earlier callback asked the query moments ago. */
+export type CallbackHintOutcome = CallbackHintResult | 'coalesced';
 
-export async function handleCallbackHint(core: Core, hint: { store_uid: string; order_id: string }): Promise<CallbackHintResult> {
+/** Callbacks for one order ask at most one query in this window (CALLBACK_COALESCE_MS). */
+export const DEFAULT_CALLBACK_COALESCE_MS = 3_000;
+
+/**
+ * A callback for an order: the status query of the charge and of its refunds still open runs now.
+ * Anyone can send one, so the first callback of an order marks it in Redis for `coalesceMs`
+ * (`SET {tag}:cb:<store>:<order> PX NX`, shared by every API process) and the callbacks that come
+ * within that window ask no query (`coalesced`): however many arrive, the gateway is asked at most
+ * once per order per window. `coalesceMs: 0` turns that off.
+ */
+export async function handleCallbackHint(core: Core, hint: { store_uid: string; order_id: string }, options: { coalesceMs?: number } = {}): Promise<CallbackHintOutcome> {
   const charge = await core.store.get(operationId('charge', hint.store_uid, hint.order_id));
   if (!charge) return 'unknown_order';
   // The callback may be about the charge or about one of its refunds: query every one still open.
   const related = [charge, ...(await core.store.getMany(await core.store.children(charge.id)))];
   const open = related.filter((op): op is StoredOperation => op !== null && RECHECKABLE.has(op.state) && (op.kind === 'charge' || op.kind === 'refund'));
+  if (open.length === 0) return 'not_followed_up';
+  const windowMs = options.coalesceMs ?? DEFAULT_CALLBACK_COALESCE_MS;
+  if (windowMs > 0 && (await core.redis.set(core.store.keys.callbackHint(hint.store_uid, hint.order_id), '1', 'PX', windowMs, 'NX')) !== 'OK') return 'coalesced';
   for (const op of open) await core.ensureStatusJob(op, 0, true);
-  return open.length ? 'queried' : 'not_followed_up';
+  return 'queried';
 }
 
 /**

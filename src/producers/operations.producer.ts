@@ -119,10 +119,19 @@ export interface OrderView {
 
 export type { EventFilter, EventTail, MypayEvent, EventType };
 
-export interface ProducerOptions extends CoreOptions {
+/** What a producer may enqueue for: the configured merchants and their terminals. */
+export interface ProducerScope {
   /** Store uids this producer may enqueue for (configured merchants). Unset: any. */
   stores?: readonly string[];
+  /**
+   * Terminals per store (`devices` of the stores file, `MYPAY_DEVICES`): a charge, refund or reprint
+   * on a terminal not listed for its store is refused (400 naming `device_name`). A store not in
+   * the map (or no map): any terminal.
+   */
+  terminals?: Readonly<Record<string, readonly string[]>>;
 }
+
+export interface ProducerOptions extends CoreOptions, ProducerScope {}
 
 export interface Producer {
   readonly core: Core;
@@ -160,14 +169,32 @@ export interface Producer {
   close(): Promise<void>;
 }
 
-export function createProducer(options: ProducerOptions | Core): Producer {
+/**
+ * A producer over its own connection (`options`), or over a core the process already has (then
+ * `scope` says which stores and terminals it may enqueue for; the options' own otherwise).
+ */
+export function createProducer(options: ProducerOptions | Core, scope: ProducerScope = {}): Producer {
   const core: Core = 'store' in options ? options : createCore(options);
-  const allowed = 'store' in options ? undefined : options.stores;
+  const allowed = scope.stores ?? ('store' in options ? undefined : options.stores);
+  const terminals = scope.terminals ?? ('store' in options ? undefined : options.terminals);
   let tail: EventTail | null = null;
   const events = () => (tail ??= createEventTail(core));
 
   const checkStore = (store: string) => {
     if (allowed && !allowed.includes(store)) throw fieldError('store_uid', `store ${store} is not configured`);
+  };
+
+  /** Why `device` is not a terminal of `store` (its configured list), or null when it is (or none is configured). */
+  const terminalIssue = (store: string, device: string, fromCharge = false): string | null => {
+    const list = terminals?.[store];
+    if (!list || list.includes(device)) return null;
+    return fromCharge
+      ? `the charge's terminal ${device} is not a terminal configured for store ${store}: give device_name`
+      : `${device} is not a terminal configured for store ${store} (GET /v1/devices lists them)`;
+  };
+  const checkTerminal = (store: string, device: string, fromCharge = false) => {
+    const why = terminalIssue(store, device, fromCharge);
+    if (why) throw fieldError('device_name', why);
   };
 
   async function resolveCharge(ref: ChargeRef): Promise<StoredOperation | null> {
@@ -196,6 +223,7 @@ export function createProducer(options: ProducerOptions | Core): Producer {
       try {
         checkStore(ref.data.store_uid);
         t = targetOf(ref.data, await find(ref.data), kind);
+        checkTerminal(ref.data.store_uid, t.device, ref.data.device_name === undefined);
         if (kind === 'refund') checkRefundItems(input, t);
       } catch (err) {
         if (!issues.length || !(err instanceof MypayError)) throw err;
@@ -228,12 +256,17 @@ export function createProducer(options: ProducerOptions | Core): Producer {
     if (!parsed.success) {
       // Every bad field at once: a store not configured too.
       const issues = toValidationIssues(parsed.error.issues);
-      const store = (input as { store_uid?: unknown } | null)?.store_uid;
+      const { store_uid: store, device_name: device } = (input ?? {}) as { store_uid?: unknown; device_name?: unknown };
       if (typeof store === 'string' && allowed && !allowed.includes(store)) merged(issues, [{ field: 'store_uid', message: `store ${store} is not configured` }]);
+      else if (typeof store === 'string' && typeof device === 'string') {
+        const why = terminalIssue(store, device);
+        if (why) merged(issues, [{ field: 'device_name', message: why }]);
+      }
       throw new ValidationError(issues);
     }
     const req = parsed.data;
     checkStore(req.store_uid);
+    checkTerminal(req.store_uid, req.device_name);
     return {
       id: operationId('charge', req.store_uid, req.order_id),
       fingerprint: fingerprint(req),

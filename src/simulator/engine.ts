@@ -17,6 +17,7 @@ import type { DuplicateOrders } from './options.js';
 import { MSG } from './messages.js';
 import { outcomeForAmount, outcomeSteps, type OutcomeScript, type OutcomeStep } from './outcomes.js';
 import { notFoundRow, orderRow } from './rows.js';
+import type { SimState } from './state.js';
 import { Stats } from './stats.js';
 import type { SimStore } from './stores.js';
 import { validateCommand, type ChargeData, type QueryData, type RefundData, type ReprintData } from './validate.js';
@@ -35,6 +36,23 @@ export interface EngineOptions {
   duplicateOrders?: DuplicateOrders;
   /** Told about every prc change of a charge and every completed refund (callbacks). */
   onChange?: (event: ChangeEvent) => void;
+  /** Told after every change of the ledger (orders, refunds, prc steps, reset), e.g. to save it. */
+  onLedgerChange?: () => void;
+}
+
+/** A charge whose outcome is not complete yet: step `next` of `steps` is due at `dueAt` (clock time). */
+interface ChargeRun {
+  order: Order;
+  steps: readonly OutcomeStep[];
+  next: number;
+  dueAt: number;
+}
+
+/** A refund the terminal works on: it completes at `dueAt`. */
+interface RefundRun {
+  order: Order;
+  refund: Refund;
+  dueAt: number;
 }
 
 /**
@@ -58,13 +76,16 @@ const scriptKey = (store: string, orderId: string) => `${store}\u0000${orderId}`
 
 export class Engine {
   readonly fleet = new Fleet();
-  readonly ledger = new Ledger();
+  readonly ledger = new Ledger(() => this.options.onLedgerChange?.());
   stats = new Stats();
   /** Current handling of repeated order_ids; changeable at run time (`POST /_sim/config`), restored by reset. */
   duplicateOrders: DuplicateOrders;
   private readonly stores = new Map<string, string>();
   private readonly scripts = new Map<string, OutcomeScript>();
   private readonly timers = new Set<unknown>();
+  /** Charges whose outcome has steps to come, by order uid; refunds in progress, by refund uid. */
+  private readonly chargeRuns = new Map<string, ChargeRun>();
+  private readonly refundRuns = new Map<string, RefundRun>();
 
   constructor(private readonly options: EngineOptions) {
     this.duplicateOrders = options.duplicateOrders ?? 'refuse';
@@ -177,20 +198,35 @@ export class Engine {
     const script = this.scripts.get(key) ?? (this.options.amountOutcomes ? outcomeForAmount(Number(c.cost)) : 'paid');
     this.scripts.delete(key);
     const steps = outcomeSteps(script);
-    this.occupy(t, 'charge', order.uid, this.options.serviceMs(), () => this.applySteps(order, steps, 0));
+    const serviceMs = this.options.serviceMs();
+    const run: ChargeRun = { order, steps, next: 0, dueAt: now + serviceMs + this.stepDelay(steps, 0) };
+    if (steps.length > 0) this.chargeRuns.set(order.uid, run);
+    this.occupy(t, 'charge', order.uid, serviceMs, () => this.scheduleStep(run, this.stepDelay(steps, 0)));
     return ok();
   }
 
-  private applySteps(order: Order, steps: readonly OutcomeStep[], i: number): void {
+  /** Delay of step `i`: the first after the terminal finished (its `afterMs`, else at once), the others after the previous (`afterMs`, else the follow-up delay). */
+  private stepDelay(steps: readonly OutcomeStep[], i: number): number {
     const step = steps[i];
+    return i === 0 ? (step?.afterMs ?? 0) : (step?.afterMs ?? this.options.followUpMs);
+  }
+
+  /** Applies the run's next step `ms` from now (at once for 0), then schedules the one after it. */
+  private scheduleStep(run: ChargeRun, ms: number): void {
+    if (run.next >= run.steps.length) return;
+    run.dueAt = this.options.clock.now() + ms;
+    this.after(ms, () => {
+      this.applyStep(run, this.options.clock.now());
+      if (run.next < run.steps.length) this.scheduleStep(run, this.stepDelay(run.steps, run.next));
+    });
+  }
+
+  private applyStep(run: ChargeRun, at: number): void {
+    const step = run.steps[run.next++];
+    if (run.next >= run.steps.length) this.chargeRuns.delete(run.order.uid);
     if (!step) return;
-    const apply = () => {
-      this.ledger.setPrc(order, step.prc, this.options.clock.now());
-      this.options.onChange?.({ type: 'charge', order });
-      this.applySteps(order, steps, i + 1);
-    };
-    if (i === 0 && !step.afterMs) apply();
-    else this.after(step.afterMs ?? this.options.followUpMs, apply);
+    this.ledger.setPrc(run.order, step.prc, at);
+    this.options.onChange?.({ type: 'charge', order: run.order });
   }
 
   private refund(store: string, r: RefundData): Answer {
@@ -207,12 +243,19 @@ export class Engine {
       const names = new Set(order.items.map((i) => i.name));
       if (names.size > 0 && r.items.some((i) => !names.has(i.name))) return reject(MSG.refundItemNames);
     }
-    const refund = this.ledger.addRefund(order, { cost, items: r.items, invoice_state: r.invoice_state, createdAt: this.options.clock.now() });
-    this.occupy(t, 'refund', refund.uid, this.options.serviceMs(), () => {
-      this.ledger.finishRefund(order, refund, this.options.clock.now());
-      this.options.onChange?.({ type: 'refund', order, refund });
-    });
+    const now = this.options.clock.now();
+    const refund = this.ledger.addRefund(order, { cost, items: r.items, invoice_state: r.invoice_state, createdAt: now });
+    const serviceMs = this.options.serviceMs();
+    const run: RefundRun = { order, refund, dueAt: now + serviceMs };
+    this.refundRuns.set(refund.uid, run);
+    this.occupy(t, 'refund', refund.uid, serviceMs, () => this.finishRefund(run, this.options.clock.now()));
     return ok();
+  }
+
+  private finishRefund(run: RefundRun, at: number): void {
+    this.refundRuns.delete(run.refund.uid);
+    this.ledger.finishRefund(run.order, run.refund, at);
+    this.options.onChange?.({ type: 'refund', order: run.order, refund: run.refund });
   }
 
   private reprint(store: string, cmd: Command, p: ReprintData): Answer {
@@ -244,10 +287,20 @@ export class Engine {
     this.timers.add(handle);
   }
 
-  /** Forgets orders, scripts, stats and pending work; terminals are rebuilt by the caller. */
-  reset(): void {
+  /**
+   * Stops all pending work where it is (no step or refund completes any more) without forgetting it:
+   * {@link exportState} still lists it with its due times. For a final save before closing.
+   */
+  stop(): void {
     for (const h of this.timers) this.options.clock.clearTimeout(h);
     this.timers.clear();
+  }
+
+  /** Forgets orders, scripts, stats and pending work; terminals are rebuilt by the caller. */
+  reset(): void {
+    this.stop();
+    this.chargeRuns.clear();
+    this.refundRuns.clear();
     this.ledger.clear();
     this.scripts.clear();
     this.fleet.clear();
@@ -258,6 +311,61 @@ export class Engine {
 
   get pendingTimers(): number {
     return this.timers.size;
+  }
+
+  /**
+   * The ledger and its work in flight as plain data (live objects: serialize at once). At most the
+   * newest `maxOrders` orders (creation order), and the charges and refunds in flight among them.
+   */
+  exportState(maxOrders: number): SimState {
+    const all = this.ledger.orders();
+    const orders = maxOrders > 0 ? all.slice(-maxOrders) : [];
+    const kept = new Set(orders.map((o) => o.uid));
+    return {
+      version: 1,
+      savedAt: this.options.clock.now(),
+      nextUid: this.ledger.peekNextUid(),
+      orders,
+      charges: [...this.chargeRuns.values()].filter((r) => kept.has(r.order.uid)).map((r) => ({ uid: r.order.uid, steps: r.steps, next: r.next, dueAt: r.dueAt })),
+      refunds: [...this.refundRuns.values()].filter((r) => kept.has(r.order.uid)).map((r) => ({ order: r.order.uid, uid: r.refund.uid, dueAt: r.dueAt })),
+    };
+  }
+
+  /**
+   * Loads a saved ledger (replacing this one) and resumes its work in flight on the clock, as if the
+   * simulator had kept running: every outcome step and refund due by now is applied with the time it
+   * was due (in order, each step's delay after the previous), the rest is scheduled for its due time.
+   * Terminals are not part of the state: after a restore they are all idle. Answers what was restored.
+   */
+  restoreState(state: SimState): { orders: number; charges: number; refunds: number } {
+    this.ledger.restore(state.orders, state.nextUid);
+    const now = this.options.clock.now();
+    let charges = 0;
+    let refunds = 0;
+    for (const c of state.charges) {
+      const order = this.ledger.get(c.uid);
+      if (!order || c.next >= c.steps.length) continue;
+      const run: ChargeRun = { order, steps: c.steps, next: c.next, dueAt: c.dueAt };
+      this.chargeRuns.set(order.uid, run);
+      charges++;
+      while (run.next < run.steps.length && run.dueAt <= now) {
+        const at = run.dueAt;
+        this.applyStep(run, at);
+        run.dueAt = at + this.stepDelay(run.steps, run.next);
+      }
+      this.scheduleStep(run, run.dueAt - now);
+    }
+    for (const r of state.refunds) {
+      const order = this.ledger.get(r.order);
+      const refund = order?.refunds.find((x) => x.uid === r.uid);
+      if (!order || !refund || refund.prc !== '200') continue;
+      const run: RefundRun = { order, refund, dueAt: r.dueAt };
+      this.refundRuns.set(refund.uid, run);
+      refunds++;
+      if (run.dueAt <= now) this.finishRefund(run, run.dueAt);
+      else this.after(run.dueAt - now, () => this.finishRefund(run, this.options.clock.now()));
+    }
+    return { orders: state.orders.length, charges, refunds };
   }
 
   /** Seeds a finished, paid order (e.g. the spec's sample uid/key pairs). */

@@ -10,3 +10,4 @@ export type { Answer } from './answers.js';
 export type { SimStore } from './stores.js';
 export type { CallbackConfig } from './callbacks.js';
 export type { Engine, ChangeEvent } from './engine.js';
+export { DEFAULT_STATE_MAX_ORDERS, DEFAULT_STATE_SAVE_MS, type SimState } from './state.js';

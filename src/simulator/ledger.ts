@@ -70,6 +70,9 @@ export class Ledger {
   private readonly byUid = new Map<string, Order>();
   private nextUid = FIRST_UID;
 
+  /** `changed`: told after every change (an order or refund created or moved on, clear, restore), e.g. to save. */
+  constructor(private readonly changed: () => void = () => {}) {}
+
   create(input: NewOrder): Order {
     const order: Order = {
       ...input,
@@ -79,13 +82,46 @@ export class Ledger {
       history: [{ prc: '200', at: input.createdAt }],
       refunds: [],
     };
+    this.insert(order);
+    this.changed();
+    return order;
+  }
+
+  private insert(order: Order): void {
     let store = this.byOrder.get(order.store_uid);
     if (!store) this.byOrder.set(order.store_uid, (store = new Map()));
     const same = store.get(order.order_id);
     if (same) same.push(order);
     else store.set(order.order_id, [order]);
     this.byUid.set(order.uid, order);
-    return order;
+  }
+
+  /**
+   * Replaces the ledger with saved orders (oldest first, as {@link orders} lists them), taken as they
+   * are; a uid seen twice keeps its first order. The uid counter continues after `nextUid` and after
+   * every numeric uid of the orders and their refunds, so no uid is ever given twice.
+   */
+  restore(orders: readonly Order[], nextUid: number): void {
+    this.byOrder.clear();
+    this.byUid.clear();
+    let next = Math.max(FIRST_UID, Math.trunc(nextUid) || 0);
+    for (const o of orders) {
+      if (this.byUid.has(o.uid)) continue;
+      this.insert(o);
+      for (const uid of [o.uid, ...o.refunds.map((r) => r.uid)]) if (/^\d+$/.test(uid)) next = Math.max(next, Number(uid) + 1);
+    }
+    this.nextUid = next;
+    this.changed();
+  }
+
+  /** The uid the next order or refund gets. */
+  peekNextUid(): number {
+    return this.nextUid;
+  }
+
+  /** The order with this uid, whatever its store. */
+  get(uid: string): Order | undefined {
+    return this.byUid.get(uid);
   }
 
   /** The newest order of `order_id` in `store` (the only one unless repeated order_ids are accepted). */
@@ -108,6 +144,7 @@ export class Ledger {
     order.prc = prc;
     order.history.push({ prc, at });
     if (prc !== '200') order.finishedAt = at;
+    this.changed();
   }
 
   /** Amount still refundable: cost minus every refund, pending ones included. */
@@ -127,6 +164,7 @@ export class Ledger {
   addRefund(order: Order, refund: Omit<Refund, 'uid' | 'prc'>): Refund {
     const r: Refund = { ...refund, uid: String(this.nextUid++), prc: '200' };
     order.refunds.push(r);
+    this.changed();
     return r;
   }
 
@@ -136,6 +174,7 @@ export class Ledger {
     refund.finishedAt = at;
     const done = order.refunds.reduce((sum, r) => sum + (r.prc === '230' ? r.cost : 0), 0);
     if (done >= order.cost && order.prc !== '230') this.setPrc(order, '230', at);
+    this.changed();
   }
 
   /** `uid` → refunded amount (completed and pending) for stats. */
@@ -156,5 +195,6 @@ export class Ledger {
     this.byOrder.clear();
     this.byUid.clear();
     this.nextUid = FIRST_UID;
+    this.changed();
   }
 }

@@ -41,6 +41,16 @@ export interface SimulatorOptions {
   journalSize?: number;
   /** Where result callbacks are posted. Default: none. */
   callbackUrl?: string;
+  /**
+   * Keep the ledger in this JSON file (docs/SIMULATOR.md › State file): loaded at start, saved
+   * atomically at most every 500 ms after a change and on close; orders in flight go on to their
+   * outcome after a restart. Default: none (in memory only; `npm run simulator` and the tests).
+   */
+  stateFile?: string;
+  /** With `stateFile`: orders kept in it, the newest first. Default 10 000. */
+  stateMaxOrders?: number;
+  /** With `stateFile`: told when a save fails (the next change tries again). Default: ignored. */
+  onStateError?: (err: Error) => void;
   /** Injectable time. Default: the system clock. */
   clock?: Clock;
   /** Injectable randomness for probabilistic faults and uniform durations. Default Math.random. */

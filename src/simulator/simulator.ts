@@ -20,6 +20,7 @@ import { Journal, DEFAULT_JOURNAL_SIZE, redactKeys, type JournalEntry } from './
 import { durationFn, type SimulatorOptions } from './options.js';
 import type { OutcomeScript } from './outcomes.js';
 import { SPEC_SAMPLE_ORDERS } from './samples.js';
+import { DEFAULT_STATE_MAX_ORDERS, readState, setAside, StateFile, type ReadState } from './state.js';
 import { DEFAULT_STORES, type SimStore } from './stores.js';
 import { certificateHosts, makeSelfSigned, type SelfSigned } from './tls.js';
 
@@ -36,9 +37,23 @@ export interface Simulator extends ControlTarget {
   /** Live state, for in-process assertions. */
   readonly engine: Engine;
   readonly faults: Faults;
+  /** With `stateFile`: the file, and what the start found in it. */
+  readonly state: SimulatorStateInfo | undefined;
+  /** With `stateFile`: saves the ledger now (it is saved by itself within 500 ms of a change, and on close). */
+  saveState(): Promise<void>;
   /** Takes a terminal offline (optionally for `forMs`) or back online. */
   setOnline(device: string, online: boolean, opts?: { storeUid?: string; forMs?: number }): void;
   close(): Promise<void>;
+}
+
+export interface SimulatorStateInfo {
+  file: string;
+  /** Orders loaded from the file (0 on a first start). */
+  orders: number;
+  /** Charges and refunds that were in flight and went on (or completed at start, when due). */
+  resumed: { charges: number; refunds: number };
+  /** The file was not a readable state: moved aside, started with no orders. */
+  problem?: string;
 }
 
 export async function createSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -46,6 +61,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const random = options.random ?? Math.random;
   const stores: SimStore[] = [...(options.stores ?? DEFAULT_STORES)];
   const devices = deviceNames(options.devices ?? 10);
+  const maxOrders = options.stateMaxOrders ?? DEFAULT_STATE_MAX_ORDERS;
+  let persist: StateFile | undefined;
   const engine = new Engine({
     clock,
     serviceMs: durationFn(options.serviceMs, random),
@@ -54,6 +71,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     amountOutcomes: options.amountOutcomes ?? true,
     duplicateOrders: options.duplicateOrders ?? 'refuse',
     onChange: (e) => callbacks.notify(e),
+    onLedgerChange: () => persist?.changed(),
   });
   const callbacks = new Callbacks(clock, () => engine.stats, options.callbackUrl, random);
   const journal = new Journal(options.journalSize ?? DEFAULT_JOURNAL_SIZE);
@@ -69,13 +87,25 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     timers.add(h);
   };
 
-  const populate = () => {
+  const addStores = () => {
     for (const s of stores) engine.addStore(s, devices);
+  };
+  const seedSamples = () => {
     if (options.seedSpecSamples ?? true) {
-      for (const o of SPEC_SAMPLE_ORDERS) if (engine.hasStore(o.store_uid)) engine.seedPaid(o);
+      // Kept in a state file already (unless pruned): not twice.
+      for (const o of SPEC_SAMPLE_ORDERS) if (engine.hasStore(o.store_uid) && !engine.ledger.get(o.uid)) engine.seedPaid(o);
     }
   };
-  populate();
+  const populate = () => {
+    addStores();
+    seedSamples();
+  };
+  addStores();
+  // Read now, applied once the server listens: a start that fails (a port in use) leaves no timers
+  // and no saves behind to overwrite the file of the one that follows.
+  let read: ReadState | undefined;
+  if (options.stateFile) read = await readState(options.stateFile);
+  else seedSamples();
 
   let certs: SelfSigned | undefined;
   if (options.tls) {
@@ -117,6 +147,16 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       resolve();
     });
   });
+  // Before any request can be read (same tick as 'listening'): the saved ledger and its work in flight.
+  let stateInfo: SimulatorStateInfo | undefined;
+  if (options.stateFile && read) {
+    const file = options.stateFile;
+    persist = new StateFile(file, { snapshot: () => engine.exportState(maxOrders), onError: options.onStateError });
+    const resumed = read.state ? engine.restoreState(read.state) : { orders: 0, charges: 0, refunds: 0 };
+    seedSamples();
+    stateInfo = { file, orders: resumed.orders, resumed: { charges: resumed.charges, refunds: resumed.refunds } };
+    if (read.problem) stateInfo.problem = `${read.problem}; moved to ${await setAside(file, clock.now())}, started with no orders`;
+  }
   const port = (server.address() as AddressInfo).port;
   const host = options.host ?? '127.0.0.1';
   const origin = `${certs ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -130,6 +170,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     caPath: options.caFile ?? certs?.certPath,
     engine,
     faults,
+    state: stateInfo,
+    saveState: () => persist?.save() ?? Promise.resolve(),
     stats: () => snapshot(engine, journal),
     journal: (since: number, limit: number): JournalEntry[] => {
       const all = journal.entries(since);
@@ -181,6 +223,9 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     close: async () => {
       for (const h of timers) clock.clearTimeout(h);
       timers.clear();
+      // Pending steps and refunds stop where they are and are saved with their due times.
+      engine.stop();
+      await persist?.close();
       engine.reset();
       for (const s of [...hung, ...late]) s.destroy();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

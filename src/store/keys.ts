@@ -19,6 +19,7 @@
  * | {tag}:tomb:<store>:<order_id>    | string | first use of a charge's order_id (outlives the record)  |
  * | {tag}:open                       | zset   | open operations → when the janitor should look (ms)     |
  * | {tag}:janitor                    | string | janitor pass lock (one process at a time, PX)           |
+ * | {tag}:cb:<store>:<order_id>      | string | a gateway callback asked a query for the order (PX: CALLBACK_COALESCE_MS); later callbacks within it ask none |
  * | {tag}:events                     | stream | merchant events of all stores (type, store, op, state)  |
  * | {tag}:events:<store>             | stream | one store's events with the record after the change     |
  * | {tag}:ix:<store>:<family>[:s:<state>|:d:<device>] | zset | search indexes (docs/CORE.md › Search), by `ixs` |
@@ -30,7 +31,7 @@
  * | {tag}:wh:dispatch                | string | webhooks: the dispatcher lock (PX)                       |
  *
  * Bounds: per-operation keys expire with the record (retention after the final state); tombstones
- * after `tombstoneMs`; per-terminal keys expire after the retention when the terminal stays unused;
+ * after `tombstoneMs`; callback marks after `CALLBACK_COALESCE_MS` (PX); per-terminal keys expire after the retention when the terminal stays unused;
  * `leases`, `devices` and `open` are bounded by the fleet and by the open operations; the event streams
  * are trimmed to the retention (MINID) on every write and expire when no event comes for that long
  * (the webhook dispatcher's consumer group lives on `events` and goes with it). Webhook keys
@@ -67,6 +68,7 @@ export function keysFor(tag: string) {
     events: `${p}:events`,
     storeEvents: (store: string) => `${p}:events:${idPart(store)}`,
     janitorLock: `${p}:janitor`,
+    callbackHint: (store: string, orderId: string) => `${p}:cb:${idPart(store)}:${idPart(orderId)}`,
     leasePrefix: `${p}:lease:`,
   };
 }

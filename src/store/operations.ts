@@ -420,6 +420,16 @@ export class OperationStore {
     return this.terminals(members);
   }
 
+  /** Every terminal known to the store as `[store, device]` (the members of the `devices` index: bounded by the fleet). */
+  async terminalNames(): Promise<[store: string, device: string][]> {
+    return (await this.redis.zrange(this.keys.devices, 0, -1)).map(splitMember);
+  }
+
+  /** The views of the named terminals (those never used come back idle, with nothing waiting). */
+  async terminalsNamed(names: readonly (readonly [store: string, device: string])[]): Promise<TerminalView[]> {
+    return this.terminals(names.map(([store, device]) => terminalMember(store, device)));
+  }
+
   private async terminals(members: string[]): Promise<TerminalView[]> {
     const k = this.keys;
     const pipe = this.redis.pipeline();

@@ -2,8 +2,12 @@
  * The one-command start and the split roles, as real processes through the package scripts:
  * `npm start` in demo mode (bundled simulator, generated credentials) takes a charge to paid;
  * without MYPAY_URL's demo mode it refuses to run without credentials; `npm run api` +
- * `npm run worker` work as two processes on one Redis.
+ * `npm run worker` work as two processes on one Redis. In demo mode a restart keeps the credentials
+ * and the simulator's orders (DEMO_DATA_DIR): a charge in flight when stopped ends paid.
  */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MERCHANT } from '../../src/config/config.js';
 import { freePort } from '../../src/redis/local-server.js';
@@ -13,15 +17,23 @@ import { runScript, type Script } from './spawn.js';
 
 let redis: TestRedis;
 const running: Script[] = [];
+// Demo mode keeps its simulator's orders and credentials in DEMO_DATA_DIR: never the repository's .data/.
+const dataDirs: string[] = [];
+const dataDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-data-'));
+  dataDirs.push(dir);
+  return dir;
+};
 beforeAll(async () => {
   redis = await startTestRedis();
 });
 afterAll(async () => {
   await Promise.all(running.map((s) => s.stop()));
   await redis?.stop();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const fast = { POLL_DENSE_MS: '100', SIM_SERVICE_MS: '200', SIM_FOLLOW_UP_MS: '200', LOG_LEVEL: 'info' };
+const fast = { POLL_DENSE_MS: '100', SIM_SERVICE_MS: '200', SIM_FOLLOW_UP_MS: '200', LOG_LEVEL: 'info', DEMO_DATA_DIR: dataDir() };
 
 async function waitPaid(base: string, key: string, orderId: string): Promise<Record<string, unknown>> {
   const deadline = Date.now() + 20_000;
@@ -62,6 +74,58 @@ describe('npm start', () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(await app.stop()).toBe(true);
     expect(app.output()).toMatch(/"signal":"SIGTERM","msg":"stopping: finishing running jobs"/);
+  });
+
+  it('keeps the demo across a restart: the same API key and login, and a charge in flight when stopped ends paid with one charge POST', async () => {
+    const data = dataDir();
+    // A slow terminal, so the charge is still in its hands when the process stops; polls further apart
+    // than a worker waits in a job (250 ms), so the stop does not wait for the follow-up to see it paid.
+    const env = { ...fast, POLL_DENSE_MS: '500', SIM_SERVICE_MS: '2500', PORT: '0', SIM_PORT: '0', REDIS_URL: redis.url, QUEUE_PREFIX: `${redis.prefix}k`, DEMO_DATA_DIR: data };
+    const first = runScript('start', env);
+    running.push(first);
+    const [, base1] = await first.waitFor(/API\s+(http:\/\/\S+)\/v1\n/);
+    const [, login] = await first.waitFor(/Login\s+(\S+ \/ \S+)/);
+    const [, key] = await first.waitFor(/API key\s+(\S+)/);
+    const credentials = join(data, 'demo-credentials.json');
+    expect(first.output()).toContain(`(generated; kept in ${credentials} — delete it for new ones; set API_KEYS to choose)`);
+    expect(first.output()).toMatch(/Sim orders\s+kept in \S+simulator\.json/);
+    expect(statSync(credentials).mode & 0o777).toBe(0o600);
+
+    expect((await postCharge(base1!, key!, 'kept-1')).status).toBe(202);
+    // The gateway accepted it (B200) and saved it (within 500 ms): stop while the terminal works on it.
+    type Saved = { orders: { order_id: string; uid: string; prc: string }[]; charges: { uid: string }[] };
+    const saved = (): Saved | undefined => {
+      try {
+        return JSON.parse(readFileSync(join(data, 'simulator.json'), 'utf8')) as Saved;
+      } catch {
+        return undefined;
+      }
+    };
+    for (let i = 0; !saved()?.orders.some((o) => o.order_id === 'kept-1'); i++) {
+      if (i > 200) throw new Error(`the charge was never saved:\n${first.output()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await first.stop()).toBe(true);
+    const state = saved()!;
+    const order = state.orders.find((o) => o.order_id === 'kept-1');
+    expect(state.orders.filter((o) => o.order_id === 'kept-1')).toHaveLength(1);
+    expect(order?.prc).toBe('200');
+    expect(state.charges.map((c) => c.uid)).toEqual([order?.uid]);
+
+    const second = runScript('start', env);
+    running.push(second);
+    const [, base2] = await second.waitFor(/API\s+(http:\/\/\S+)\/v1\n/);
+    const [, sim2] = await second.waitFor(/Simulator\s+(http:\/\/\S+)/);
+    expect((await second.waitFor(/Login\s+(\S+ \/ \S+)/))[1]).toBe(login);
+    expect((await second.waitFor(/API key\s+(\S+)/))[1]).toBe(key);
+    expect(second.output()).toMatch(/"resumed":\{"charges":1,"refunds":0\}[^\n]*"msg":"simulator orders restored/);
+    expect(await waitPaid(base2!, key!, 'kept-1')).toMatchObject({ state: 'paid', prc: '250' });
+    // One charge POST: none after the restart (not even one refused as a repeat), one order at the gateway.
+    const stats = async (origin: string) => (await (await fetch(`${origin}/_sim/stats`)).json()) as { chargePosts: Record<string, number>; duplicateChargePosts: Record<string, number> };
+    expect(await stats(sim2!)).toMatchObject({ chargePosts: {}, duplicateChargePosts: {} });
+    const orders = (await (await fetch(`${sim2}/_sim/orders`)).json()) as { order_id: string; uid: string; prc: string }[];
+    expect(orders.filter((o) => o.order_id === 'kept-1')).toEqual([expect.objectContaining({ uid: order?.uid, prc: '250' })]);
+    expect(await second.stop()).toBe(true);
   });
 
   it('refuses to start against a real gateway without API keys and dashboard credentials', async () => {

@@ -9,6 +9,8 @@ import { listen, type Listening } from '../../src/launch/listen.js';
 import { createMetrics, type Metrics } from '../../src/metrics/index.js';
 import { startHarness, STORE_UID, type Harness } from '../support/harness.js';
 import type { SimulatorOptions } from '../../src/simulator/index.js';
+import type { SettingsInput } from '../../src/queues/settings.js';
+import { createProducer, type ProducerScope } from '../../src/producers/index.js';
 
 export const API_KEY = 'test-key-0123456789abcdef';
 export const OTHER_KEY = 'second-key-fedcba9876543210';
@@ -25,16 +27,20 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApi(opts: { sim?: SimulatorOptions; api?: Partial<ApiOptions>; workers?: boolean } = {}): Promise<ApiHarness> {
+/**
+ * `settings`: core settings over the fast ones; `producer`: the stores and terminals the API's
+ * producer may enqueue for (default: the harness' producer, any).
+ */
+export async function startApi(opts: { sim?: SimulatorOptions; api?: Partial<ApiOptions>; workers?: boolean; settings?: SettingsInput; producer?: ProducerScope } = {}): Promise<ApiHarness> {
   // As in production (2 s polls), every follow-up runs in its own status job, which the dashboard
   // tests look at; inline follow-ups are covered by test/core.
-  const h = await startHarness({ sim: opts.sim, settings: { inlineWaitMs: 0 } });
+  const h = await startHarness({ sim: opts.sim, settings: { inlineWaitMs: 0, ...opts.settings } });
   const metrics = createMetrics(h.core, { processMetrics: false });
   h.ctx.onEvent = metrics.onEvent;
   const workers = opts.workers === false ? undefined : h.startWorker();
   const app = createApiApp({
     core: h.core,
-    producer: h.producer,
+    producer: opts.producer ? createProducer(h.core, opts.producer) : h.producer,
     stores: [STORE_UID],
     apiKeys: [API_KEY, OTHER_KEY],
     admin: ADMIN,

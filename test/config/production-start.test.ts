@@ -7,6 +7,9 @@
  * - Settings that must be positive refuse 0; a bad configuration prints one line per variable.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +23,9 @@ interface Run {
   stdout: string;
   stderr: string;
 }
+
+/** Demo starts keep their simulator state and credentials here, not in the repository's .data/. */
+const dataDir = mkdtempSync(join(tmpdir(), 'mypay-prod-start-'));
 
 /** Runs src/main.ts with exactly `env` (plus PATH/HOME); stops it with SIGTERM once `until` is seen. */
 function runMain(args: string[], env: Record<string, string>, until?: RegExp): Promise<Run> {
@@ -60,7 +66,7 @@ afterAll(async () => {
 
 describe('production start refusals (real processes)', () => {
   it('each refusal is one line naming what to set, exit 1, nothing started', async () => {
-    const base = { REDIS_URL: redis.url, QUEUE_PREFIX: `${redis.prefix}p`, PORT: '0', SIM_PORT: '0', METRICS_PORT: '0' };
+    const base = { REDIS_URL: redis.url, QUEUE_PREFIX: `${redis.prefix}p`, PORT: '0', SIM_PORT: '0', DEMO_DATA_DIR: dataDir, METRICS_PORT: '0' };
     const cases: [string, string[], Record<string, string>, RegExp][] = [
       ['NODE_ENV=production without MYPAY_URL', [], { ...base, NODE_ENV: 'production' }, /^configuration error: MYPAY_URL: required with NODE_ENV=production \(the gateway, e\.g\. https:\/\/ka\.mypay\.tw\/api\/init\); set MYPAY_MODE=demo to run the bundled simulator instead$/],
       ['--role worker without MYPAY_URL', ['--role', 'worker'], base, /^configuration error: MYPAY_URL: required for --role worker \(the gateway, e\.g\. https:\/\/ka\.mypay\.tw\/api\/init\); only npm start runs the bundled simulator$/],
@@ -95,7 +101,7 @@ describe('production start refusals (real processes)', () => {
   });
 
   it('MYPAY_MODE=demo runs the bundled simulator under NODE_ENV=production, as asked', async () => {
-    const run = await runMain([], { REDIS_URL: redis.url, QUEUE_PREFIX: `${redis.prefix}d`, PORT: '0', SIM_PORT: '0', NODE_ENV: 'production', MYPAY_MODE: 'demo', REDIS_DURABILITY: 'none' }, /"msg":"started"/);
+    const run = await runMain([], { REDIS_URL: redis.url, QUEUE_PREFIX: `${redis.prefix}d`, PORT: '0', SIM_PORT: '0', DEMO_DATA_DIR: dataDir, NODE_ENV: 'production', MYPAY_MODE: 'demo', REDIS_DURABILITY: 'none' }, /"msg":"started"/);
     expect(run.stdout).toMatch(/\(demo: bundled simulator\)/);
     expect(run.stdout).toMatch(/Simulator\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(run.code).toBe(0);

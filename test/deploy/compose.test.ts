@@ -19,6 +19,7 @@ const NOT_IN_COMPOSE: Record<string, string> = {
   DEMO: 'the demo traffic generator of `npm start`',
   DEMO_RATE: 'the demo traffic generator of `npm start`',
   DEMO_API_URL: '`npm run demo` against a running API, run from a workstation',
+  DEMO_DATA_DIR: 'demo mode of `npm start` only (its simulator orders and generated credentials); compose always names a gateway',
   SIM_CA_FILE: 'set to the shared volume path in the simulator service',
   MYPAY_MODE: 'compose always names a gateway (MYPAY_URL is required); demo mode is the bundled simulator of `npm start`',
 };

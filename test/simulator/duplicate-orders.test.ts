@@ -4,6 +4,9 @@
  * that does not de-duplicate would. Checked over real HTTP.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { createLogger, loadEnv } from '../../src/config/index.js';
@@ -106,7 +109,9 @@ describe('repeated order_id', () => {
   it('SIM_DUPLICATE_ORDERS reaches the bundled simulator of `npm start` (src/launch/simulator.ts)', async () => {
     expect(loadEnv({}).SIM_DUPLICATE_ORDERS).toBe('refuse');
     expect(() => loadEnv({ SIM_DUPLICATE_ORDERS: 'sometimes' })).toThrow(/SIM_DUPLICATE_ORDERS/);
-    const env = loadEnv({ SIM_DUPLICATE_ORDERS: 'accept', SIM_PORT: '0', SIM_SERVICE_MS: '0', SIM_FOLLOW_UP_MS: '0' });
+    // The bundled simulator keeps its orders in DEMO_DATA_DIR: a fresh one, never the repository's .data/.
+    const data = mkdtempSync(join(tmpdir(), 'demo-data-'));
+    const env = loadEnv({ SIM_DUPLICATE_ORDERS: 'accept', SIM_PORT: '0', SIM_SERVICE_MS: '0', SIM_FOLLOW_UP_MS: '0', DEMO_DATA_DIR: data });
     const { sim } = await startBundledSimulator(env, [], createLogger('silent'));
     try {
       expect(await control(sim, 'GET', '/_sim/config')).toEqual({ duplicateOrders: 'accept' });
@@ -115,6 +120,7 @@ describe('repeated order_id', () => {
       expect((await query(sim, 'D-4', 100)).rows).toHaveLength(2);
     } finally {
       await sim.close();
+      rmSync(data, { recursive: true, force: true });
     }
   });
 

@@ -1,5 +1,5 @@
 /**
- * `/admin/terminals`: the fleet (views/devices.ts devicesView: the terminals that have taken work),
+ * `/admin/terminals`: the fleet (views/devices.ts devicesView: the configured terminals, and those that have taken work),
  * sorted by name: idle or busy, the operation in flight and for how long, the line behind it.
  * `?refresh=<s>` reloads the page every few seconds (a <meta refresh>, no script).
  */
@@ -18,7 +18,7 @@ export function sortTerminals(devices: DeviceView[]): DeviceView[] {
 
 export async function terminalsPage(api: ApiOptions, req: Request): Promise<Html> {
   const refresh = typeof req.query.refresh === 'string' && /^\d{1,3}$/.test(req.query.refresh) ? Math.max(2, Number(req.query.refresh)) : undefined;
-  const devices = sortTerminals((await devicesView(api.core, { offset: 0, limit: 1_000 })).filter((d) => api.stores.includes(d.store_uid)));
+  const devices = sortTerminals(await devicesView(api.core, { stores: api.stores, terminals: api.terminals, offset: 0, limit: 1_000 }));
   // When each operation in flight took its terminal (its first POST), for "busy for how long".
   const holders = await api.core.store.getMany(devices.flatMap((d) => (d.in_flight ? [d.in_flight.id] : [])));
   const since = new Map(holders.flatMap((o) => (o ? [[o.id, o.first_sent ?? o.sent ?? o.updated] as const] : [])));

@@ -9,12 +9,15 @@ import type { ApiOptions } from '../deps.js';
 import { HttpProblem } from '../problem.js';
 import { eventsQuerySchema } from '../schemas.js';
 import { streamIdOf } from '../../store/events.js';
+import { storesOf } from '../scope.js';
 
 export function eventRoutes(api: ApiOptions): Router {
-  const { core, stores } = api;
+  const { core } = api;
   const router = Router();
   router.get('/events', async (req, res) => {
     const q = parseOrThrow(eventsQuerySchema, { ...req.query });
+    // The stores of the key: another store is not configured, as far as it can tell.
+    const stores = storesOf(res, api.stores);
     if (q.store_uid !== undefined && !stores.includes(q.store_uid)) throw new HttpProblem(404, 'not_found', 'Not found', [{ field: 'store_uid', message: 'is not a store configured in this deployment' }]);
     const after = q.after ? (streamIdOf(q.after) ?? undefined) : undefined;
     const types = q.type ? new Set<string>(q.type) : undefined;

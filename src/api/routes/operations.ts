@@ -11,6 +11,7 @@ import type { ApiOptions } from '../deps.js';
 import { applyIdempotencyKey, idempotencyKey } from '../idempotency.js';
 import { HttpProblem } from '../problem.js';
 import { withStore } from '../stores.js';
+import { storesOf } from '../scope.js';
 import { operationView, shown } from '../views/payment.js';
 import { cancelOperation } from '../../producers/cancel.js';
 import { redactSecrets } from '../../domain/redact.js';
@@ -21,10 +22,12 @@ import { operationQuerySchema } from '../schemas.js';
 import type { StoredOperation } from '../../store/record.js';
 
 export function operationRoutes(api: ApiOptions): Router {
-  const { core, producer, stores } = api;
+  const { core, producer } = api;
   const router = Router();
 
-  const input = (req: Request, kind: OperationKind, keyField: string) => {
+  /** The request's body for the producer: its store filled in or refused among the stores of the key (scope.ts). */
+  const input = (req: Request, res: Response, kind: OperationKind, keyField: string) => {
+    const stores = storesOf(res, api.stores);
     const body = applyIdempotencyKey(bodyObject(req.body), keyField, idempotencyKey(req));
     try {
       return withStore(body, stores);
@@ -42,9 +45,11 @@ export function operationRoutes(api: ApiOptions): Router {
    * back to the id) and as the API returned it, put into the path raw: ids percent-encode `.`, `/`
    * and spaces of the caller's keys (`reprint_invoice.<store>.a%2Eb%20c%2Fd`), which Express would
    * decode to another string, so the undecoded segment is tried next (when both name a record, the
-   * decoded one wins: it is the documented form). Either must belong to a store of this deployment.
+   * decoded one wins: it is the documented form). Either must belong to a store the key may see
+   * (one of another store is not found, like one that does not exist).
    */
-  async function operationOf(req: Request): Promise<StoredOperation> {
+  async function operationOf(req: Request, res: Response): Promise<StoredOperation> {
+    const stores = storesOf(res, api.stores);
     const decoded = req.params.id;
     const raw = /^\/operations\/([^/]+)/.exec(req.path)?.[1];
     for (const id of new Set([typeof decoded === 'string' ? decoded : undefined, raw])) {
@@ -65,23 +70,23 @@ export function operationRoutes(api: ApiOptions): Router {
   }
 
   router.post('/charges', async (req, res) => {
-    await reply(res, await producer.enqueueCharge(input(req, 'charge', 'order_id') as ChargeRequestInput));
+    await reply(res, await producer.enqueueCharge(input(req, res, 'charge', 'order_id') as ChargeRequestInput));
   });
   router.post('/refunds', async (req, res) => {
-    await reply(res, await producer.enqueueRefund(input(req, 'refund', 'refund_id') as RefundInput));
+    await reply(res, await producer.enqueueRefund(input(req, res, 'refund', 'refund_id') as RefundInput));
   });
   router.post('/reprints/invoice', async (req, res) => {
-    await reply(res, await producer.enqueueInvoiceReprint(input(req, 'reprint_invoice', 'reprint_id') as InvoiceReprintInput));
+    await reply(res, await producer.enqueueInvoiceReprint(input(req, res, 'reprint_invoice', 'reprint_id') as InvoiceReprintInput));
   });
   router.post('/reprints/signature', async (req, res) => {
-    await reply(res, await producer.enqueueSignatureReprint(input(req, 'reprint_signature', 'reprint_id') as SignatureReprintInput));
+    await reply(res, await producer.enqueueSignatureReprint(input(req, res, 'reprint_signature', 'reprint_id') as SignatureReprintInput));
   });
 
   // `?wait=<seconds ≤ 60>`: answers as soon as the operation is final, or when the wait ends with its
   // current state. Waits share the process' one live tail of the event stream (producers/event-tail.ts).
   router.get('/operations/:id', async (req, res) => {
     const q = parseOrThrow(operationQuerySchema, { ...req.query });
-    let op = await operationOf(req);
+    let op = await operationOf(req, res);
     if (q.wait && !isFinalState(op.state)) {
       const gone = new AbortController();
       res.on('close', () => gone.abort());
@@ -94,14 +99,14 @@ export function operationRoutes(api: ApiOptions): Router {
   // Runbook: ask the gateway again about an operation being followed up or left `unresolved`; a final
   // answer settles it, anything else changes nothing (producers/callbacks.ts).
   router.post('/operations/:id/recheck', async (req, res) => {
-    const op = await operationOf(req);
+    const op = await operationOf(req, res);
     res.status(202).json({ id: op.id, state: op.state, result: await recheckOperation(core, op) });
   });
 
   // Starting a not_received operation again (never automatic): a fresh query first, then a new
   // attempt if the gateway still shows no trace of it (producers/callbacks.ts requestRetry).
   router.post('/operations/:id/retry', async (req, res) => {
-    const op = await operationOf(req);
+    const op = await operationOf(req, res);
     const r = await requestRetry(core, op);
     if (!r.ok) throw new HttpProblem(409, 'not_retryable', 'Not retryable', [{ field: 'id', message: `${r.why} (state ${r.state})` }]);
     res.status(202).json({ id: op.id, state: op.state, result: 'retry_requested' });
@@ -110,7 +115,7 @@ export function operationRoutes(api: ApiOptions): Router {
   // Withdrawing an operation still waiting in its terminal's line (producers/cancel.ts): 200 withdrawn,
   // or 409 with its state once it was sent — never a gateway call.
   router.post('/operations/:id/cancel', async (req, res) => {
-    const op = await operationOf(req);
+    const op = await operationOf(req, res);
     const r = await cancelOperation(core, op);
     if (!r.ok) throw new HttpProblem(409, 'not_cancellable', 'Not cancellable', [{ field: 'id', message: `${r.why} (state ${r.state})` }]);
     res.json(shown(r.operation));

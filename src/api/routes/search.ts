@@ -12,12 +12,14 @@ import type { ApiOptions } from '../deps.js';
 import { HttpProblem } from '../problem.js';
 import { operationsSearchQuerySchema, searchQuerySchema } from '../schemas.js';
 import { shown } from '../views/payment.js';
+import { storesOf } from '../scope.js';
 
 export function searchRoutes(api: ApiOptions): Router {
-  const { core, stores } = api;
+  const { core } = api;
   const router = Router();
 
-  async function search(q: z.output<typeof searchQuerySchema>, kinds?: readonly OperationKind[]) {
+  /** One store's operations; the store among those of the key (the only one: the default). */
+  async function search(q: z.output<typeof searchQuerySchema>, stores: readonly string[], kinds?: readonly OperationKind[]) {
     const problems: { field: string; message: string }[] = [];
     const store = q.store_uid ?? (stores.length === 1 ? stores[0] : undefined);
     if (store === undefined) problems.push({ field: 'store_uid', message: `is required when several stores are configured` });
@@ -33,12 +35,12 @@ export function searchRoutes(api: ApiOptions): Router {
 
   router.get('/payments', async (req, res) => {
     const q = parseOrThrow(searchQuerySchema, { ...req.query });
-    res.json(await search(q, ['charge']));
+    res.json(await search(q, storesOf(res, api.stores), ['charge']));
   });
 
   router.get('/operations', async (req, res) => {
     const q = parseOrThrow(operationsSearchQuerySchema, { ...req.query });
-    res.json(await search(q, q.kind));
+    res.json(await search(q, storesOf(res, api.stores), q.kind));
   });
   return router;
 }

@@ -6,11 +6,13 @@
  *   deliveries again, in event order, with a fresh retry schedule.
  * The schemas are exported for the OpenAPI document.
  */
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '../../domain/validation.js';
 import type { ApiOptions } from '../deps.js';
 import { DELIVERY_STATES, listDeliveries, replayDeliveries } from '../../workers/notify/deliveries.js';
+import { HttpProblem } from '../problem.js';
+import { seesEveryStore, storesOf } from '../scope.js';
 
 const endpointId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'an endpoint id: letters, digits, _ and -').meta({ description: 'Endpoint id (`default` for WEBHOOK_URL)' });
 const eventId = z.string().regex(/^evt_\d{1,16}-\d{1,16}$/, 'an event id: evt_<stream id>').meta({ description: 'Event id (the webhook-id)' });
@@ -66,18 +68,33 @@ export const replayAnswerSchema = z.object({
   remaining: z.number().int().meta({ description: 'Matching failed deliveries over the limit: call again' }),
 });
 
+/**
+ * The stores a key's request may touch: `stores` (its scope) when it does not see every store
+ * (deliveries of other stores are left out), nothing to filter otherwise; a `store_uid` outside
+ * its scope is not found, as one not configured.
+ */
+function scopeOf(res: Response, api: ApiOptions, storeUid: string | undefined): { stores?: readonly string[] } {
+  const stores = storesOf(res, api.stores);
+  if (storeUid !== undefined && !seesEveryStore(res, api.stores) && !stores.includes(storeUid)) {
+    throw new HttpProblem(404, 'not_found', 'Not found', [{ field: 'store_uid', message: 'is not a store configured in this deployment' }]);
+  }
+  return seesEveryStore(res, api.stores) ? {} : { stores };
+}
+
 export function webhookRoutes(api: ApiOptions): Router {
   const router = Router();
 
   router.get('/webhooks/deliveries', async (req, res) => {
     const q = parseOrThrow(deliveriesQuerySchema, { ...req.query });
-    const r = await listDeliveries(api.core, { state: q.state, endpoint: q.endpoint, store: q.store_uid, eventId: q.event_id, offset: q.offset, limit: q.limit });
+    const scope = scopeOf(res, api, q.store_uid);
+    const r = await listDeliveries(api.core, { state: q.state, endpoint: q.endpoint, store: q.store_uid, ...scope, eventId: q.event_id, offset: q.offset, limit: q.limit });
     res.json({ deliveries: r.deliveries, total: r.total, offset: q.offset, limit: q.limit, next_offset: r.next_offset });
   });
 
   router.post('/webhooks/deliveries/replay', async (req, res) => {
     const b = parseOrThrow(replayBodySchema, req.body ?? {});
-    const r = await replayDeliveries(api.core, { endpoint: b.endpoint, store: b.store_uid, eventId: b.event_id, limit: b.limit });
+    const scope = scopeOf(res, api, b.store_uid);
+    const r = await replayDeliveries(api.core, { endpoint: b.endpoint, store: b.store_uid, ...scope, eventId: b.event_id, limit: b.limit });
     api.logger.info({ replayed: r.replayed.length, remaining: r.remaining, endpoint: b.endpoint, store: b.store_uid, event: b.event_id }, 'webhook deliveries replayed');
     res.status(202).json({ replayed: r.replayed.length, deliveries: r.replayed, remaining: r.remaining });
   });

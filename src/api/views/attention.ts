@@ -4,7 +4,7 @@
  * at most `perKind` items of each kind (with the full count), the 20 newest batches.
  */
 import type { Core } from '../../queues/core.js';
-import { listBatches, readMeta } from '../../batch/index.js';
+import { batchStores, listBatches, readMeta } from '../../batch/index.js';
 import type { OperationState } from '../../domain/operation/states.js';
 import type { Family } from '../../store/search.js';
 import type { OperationRecord } from '../../store/record.js';
@@ -49,8 +49,8 @@ const RUNBOOK = {
 const FAMILIES: Family[] = ['charge', 'refund', 'reprint'];
 
 export interface AttentionSources {
-  /** Failed webhook deliveries (count and the newest few), when webhooks run. */
-  failedWebhooks?: () => Promise<{ count: number; items: { store_uid?: string; endpoint: string; event: string; type: string; failed_at?: string; reason: string }[] }>;
+  /** Failed webhook deliveries (count and the newest few), when webhooks run; of `stores` only when given. */
+  failedWebhooks?: (stores?: readonly string[]) => Promise<{ count: number; items: { store_uid?: string; endpoint: string; event: string; type: string; failed_at?: string; reason: string }[] }>;
 }
 
 export async function attentionView(core: Core, stores: readonly string[], sources: AttentionSources = {}, perKind = 50): Promise<AttentionView> {
@@ -125,10 +125,11 @@ export async function attentionView(core: Core, stores: readonly string[], sourc
     });
   }
 
-  // Refund batches (the 20 newest) that completed with rows not refunded.
+  // Refund batches (the 20 newest) that completed with rows not refunded, all of whose stores are asked about.
   for (const batchId of await listBatches(core, 0, 20)) {
     const meta = await readMeta(core, batchId);
     if (!meta || meta.status !== 'complete' || !meta.not_refunded || (meta.store && !stores.includes(meta.store))) continue;
+    if ((await batchStores(core, batchId, meta)).some((s) => !stores.includes(s))) continue;
     push({
       kind: 'batch_rows_not_refunded', store_uid: meta.store, batch_id: batchId, since: meta.completed ? new Date(meta.completed).toISOString() : undefined, runbook: RUNBOOK.batch,
       title: `refund batch ${batchId}: ${meta.not_refunded} of ${meta.rows} rows not refunded`,
@@ -139,6 +140,7 @@ export async function attentionView(core: Core, stores: readonly string[], sourc
   if (sources.failedWebhooks) {
     const failed = await sources.failedWebhooks();
     for (const f of failed.items) {
+      if (f.store_uid !== undefined && !stores.includes(f.store_uid)) continue;
       push({ kind: 'failed_webhooks', store_uid: f.store_uid, since: f.failed_at, runbook: RUNBOOK.webhooks, title: `webhook ${f.type} (${f.event}) to ${f.endpoint} failed for good`, why: `${f.reason}; replay it once the endpoint answers (POST /v1/webhooks/deliveries/replay)` });
     }
     counts.failed_webhooks = Math.max(counts.failed_webhooks, failed.count);

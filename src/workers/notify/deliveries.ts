@@ -38,6 +38,8 @@ export interface DeliveryView {
 export interface DeliveryFilter {
   endpoint?: string;
   store?: string;
+  /** Only deliveries of these stores (an API key's scope). */
+  stores?: readonly string[];
   /** `evt_<stream id>`. */
   eventId?: string;
 }
@@ -78,6 +80,7 @@ async function candidates(core: Core, state: DeliveryState, f: DeliveryFilter): 
       return;
     }
     if (f.store && data.store !== f.store) return;
+    if (f.stores && !f.stores.includes(data.store)) return;
     out.push({ ...p, data });
   });
   return out.sort(bySid);
@@ -130,7 +133,7 @@ export interface ReplayResult {
  * circuits are closed: the replay is sent, not held behind a probe.
  */
 export async function replayDeliveries(core: Core, f: DeliveryFilter & { limit: number }, settings: Pick<NotifySettings, 'retryHorizonMs' | 'failedRetentionMs'> = DEFAULT_NOTIFY_SETTINGS): Promise<ReplayResult> {
-  const failed = await candidates(core, 'failed', { endpoint: f.endpoint, store: f.store });
+  const failed = await candidates(core, 'failed', { endpoint: f.endpoint, store: f.store, stores: f.stores });
   let chosen = failed;
   if (f.eventId) {
     const sid = streamIdOf(f.eventId);
@@ -174,9 +177,23 @@ export async function replayDeliveries(core: Core, f: DeliveryFilter & { limit: 
   return { replayed, remaining: chosen.length - take.length };
 }
 
-/** Failed deliveries for the attention list (`GET /v1/attention`): how many, and the newest few. */
-export async function failedDeliveriesSummary(core: Core, newest = 50): Promise<{ count: number; items: { store_uid?: string; endpoint: string; event: string; type: string; failed_at?: string; reason: string }[] }> {
+/**
+ * Failed deliveries for the attention list (`GET /v1/attention`): how many, and the newest few; of
+ * `stores` only when given (a scan of the failed deliveries' data, as the deliveries list does).
+ */
+export async function failedDeliveriesSummary(core: Core, newest = 50, stores?: readonly string[]): Promise<{ count: number; items: { store_uid?: string; endpoint: string; event: string; type: string; failed_at?: string; reason: string }[] }> {
   const queue = notifyQueue(core);
+  if (stores) {
+    const failed = await candidates(core, 'failed', { stores });
+    const jobs = await Promise.all(failed.slice(-newest).reverse().map((c) => Job.fromId<NotifyJob>(queue, c.id)));
+    return {
+      count: failed.length,
+      items: jobs.filter((j): j is Job<NotifyJob> => Boolean(j?.data)).map((j) => ({
+        store_uid: j.data.store, endpoint: j.data.endpoint, event: j.data.event, type: j.data.type,
+        failed_at: j.finishedOn ? new Date(j.finishedOn).toISOString() : undefined, reason: j.failedReason || 'failed',
+      })),
+    };
+  }
   const [count, jobs] = await Promise.all([queue.getFailedCount(), queue.getJobs(['failed'], 0, Math.max(0, newest - 1), false)]);
   return {
     count,
