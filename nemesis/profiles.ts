@@ -73,7 +73,8 @@ const TIMINGS = {
 
 const CI: Profile = {
   name: 'ci',
-  seeds: [1, 2, 3],
+  // Two fixed seeds (three before the events, webhook and console suites joined the CI run); the soak runs 24.
+  seeds: [1, 2],
   minutes: 0.5,
   terminals: 6,
   workers: 3,
