@@ -57,7 +57,7 @@ async function waitFinal(id: string): Promise<Record<string, unknown>> {
 }
 
 describe('every event of a mixed workload, delivered and signed', () => {
-  it('charges of several outcomes, refunds and reprints: every event arrives once verified, in order per operation, the last one as GET /v1/operations shows it', async () => {
+  it('charges of several outcomes, refunds, reprints and a refund batch: every event arrives once verified, in order per operation, the last one as GET /v1/operations shows it', async () => {
     const run = Date.now().toString(36);
     const o = (n: string) => `wh-${run}-${n}`;
     const post = async (path: string, body: unknown) => {
@@ -69,7 +69,12 @@ describe('every event of a mixed workload, delivered and signed', () => {
     // paid ×2, declined, abandoned, pending then paid, amount mismatch (review), data error, online then paid, unknown terminal (rejected).
     for (const [i, cost] of [100, 200, 151, 152, 153, 155, 157, 161].entries()) ids.push(await post('/v1/charges', charge(o(`c${cost}`), cost, `A0${i + 1}`)));
     ids.push(await post('/v1/charges', charge(o('bad-device'), 100, 'Q99')));
-    for (const id of ids) await waitFinal(id);
+    // A charge refunded by a refund batch: the batch's own event is delivered too.
+    const batchCharge = await post('/v1/charges', charge(o('c300'), 300, 'A09'));
+    for (const id of [...ids, batchCharge]) await waitFinal(id);
+    const batchId = o('batch');
+    const batch = await api.call('POST', `/v1/refund-batches?batch_id=${batchId}`, { raw: `order_id,cost\n${o('c300')},300\n`, headers: { 'content-type': 'text/csv' } });
+    expect(batch.status, JSON.stringify(batch.body)).toBe(202);
     // A partial refund, a full refund, both reprints.
     ids.push(await post('/v1/refunds', { order_id: o('c100'), refund_id: o('c100-r1'), cost: 30 }));
     ids.push(await post('/v1/refunds', { order_id: o('c200'), refund_id: o('c200-r1'), cost: 200 }));
@@ -121,6 +126,10 @@ describe('every event of a mixed workload, delivered and signed', () => {
       const { request: _inEvent, ...inEvent } = last.event.data.object as Record<string, unknown>;
       if (!id.startsWith('reprint')) expect(inEvent, id).toEqual(shown);
     }
+    // The batch completed: its event arrives, verified, with the counts.
+    await until(() => receiver.delivered().some((r) => r.event.type === 'refund_batch.completed' && (r.event.data.object as { id: string }).id === batchId), 20_000, () => `no refund_batch.completed for ${batchId}`);
+    const completed = receiver.delivered().find((r) => r.event.type === 'refund_batch.completed' && (r.event.data.object as { id: string }).id === batchId)!;
+    expect(completed.event.data.object).toMatchObject({ kind: 'refund_batch', status: 'complete', rows: 1, counts: { refunded: 1 }, not_refunded_count: 0 });
     const paidCharge = mine.filter((r) => (r.event.data.object as { id: string }).id === ids[0]).map((r) => r.event.type);
     expect(paidCharge).toEqual(['charge.accepted', 'charge.paid', 'charge.partially_refunded']);
 
