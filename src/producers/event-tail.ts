@@ -72,10 +72,11 @@ export function createEventTail(core: Core): EventTail {
         if (!res) continue;
         const entries = res[0]?.[1] ?? [];
         if (entries.length === 0) continue;
-        last = entries[entries.length - 1]![0];
         const pointers = entries.map(toPointer).filter((p): p is EventPointer => p !== null);
         for (const p of pointers) if (isFinalPointer(p)) wake(p.op);
         await deliver(pointers);
+        // Only once delivered: a failed body read reads the same entries again (waking twice is harmless).
+        last = entries[entries.length - 1]![0];
       } catch (err) {
         if (closed) return;
         core.logger.warn({ err: (err as Error).message }, 'event tail: read failed; retrying');
@@ -125,7 +126,8 @@ export function createEventTail(core: Core): EventTail {
       const stop = () => woken();
       try {
         const op = await core.store.get(id);
-        if (!op || isFinalState(op.state) || timeoutMs <= 0) return op;
+        // An already aborted signal (the client left while we looked) never fires its event.
+        if (!op || isFinalState(op.state) || timeoutMs <= 0 || signal?.aborted) return op;
         timer = setTimeout(stop, timeoutMs);
         signal?.addEventListener('abort', stop, { once: true });
         await final;

@@ -94,7 +94,8 @@ export function createNotifyProcessor(ctx: DeliverContext) {
       for (const pause of [20, 50, 100, 200, 400]) {
         if (pause) await sleep(pause);
         const job = await Job.fromId(queue, jobId).catch(() => undefined);
-        if (!job) return;
+        // Not added yet (the dispatcher adds it right after writing its line): look again.
+        if (!job) continue;
         const state = await job.getState().catch(() => 'unknown');
         if (state === 'delayed') {
           if (await job.promote().then(() => true, () => false)) return;

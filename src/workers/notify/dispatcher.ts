@@ -17,10 +17,11 @@
  * expired after a retention without events, and with it the group).
  */
 import { randomUUID } from 'node:crypto';
+import { Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Core } from '../../queues/core.js';
-import { toPointer, type EventPointer, type MypayEvent } from '../../store/events.js';
+import { streamIdOf, toPointer, type EventPointer, type MypayEvent } from '../../store/events.js';
 import type { WebhookEndpoints } from './endpoints.js';
 import { DISPATCH_CONSUMER, DISPATCH_GROUP, deliveryJobId, notifyKeys, padSid } from './keys.js';
 import { notifyJobName, notifyJobOptions, notifyQueue, type NotifyJob } from './queue.js';
@@ -115,6 +116,16 @@ export function startDispatcher(o: { core: Core; endpoints: WebhookEndpoints; se
       // it must wait; the earlier one's delivery promotes it (deliver.ts, lua/done.lua `next`).
       const todo = jobs.map((j, i) => ({ ...j, flag: flags[i] })).filter((j) => j.flag === 1 || j.flag === 2);
       if (todo.length) await queue.addBulk(todo.map((j) => ({ name: j.name, data: j.data, opts: { ...jobOpts, jobId: j.jobId, ...(j.flag === 2 ? { delay: settings.orderParkMs } : {}) } })));
+      // The earlier event may have been delivered between the line write and the add (its wake found
+      // no job yet): a parked job that heads its line now is promoted here.
+      const parked = todo.filter((j) => j.flag === 2);
+      if (parked.length) {
+        const heads = await core.redis.pipeline(parked.map((j) => ['hkeys', keys.line(j.data.endpoint, j.data.op)])).exec();
+        await Promise.all(parked.map(async (j, i) => {
+          const fields = ((heads?.[i]?.[1] as string[] | null) ?? []).filter((f) => f !== 'mark').sort();
+          if (fields[0] === padSid(streamIdOf(j.data.event) ?? '')) await new Job(queue, j.name, j.data, {}, j.jobId).promote().catch(() => undefined);
+        }));
+      }
       log.debug({ events: entries.length, deliveries: todo.length }, 'events dispatched');
     }
     await core.redis.xack(stream, DISPATCH_GROUP, ...ids);
