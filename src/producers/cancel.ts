@@ -31,6 +31,9 @@ export async function cancelOperation(core: Core, op: StoredOperation): Promise<
     fields: { msg: 'withdrawn before it was sent (cancel requested)' },
     effects: { audit: { event: 'final', data: { state: 'withdrawn', by: 'cancel' }, summary: 'withdrawn' }, event: eventTypeFor(op.kind, 'withdrawn') },
   });
+  if (!res.ok && res.state === 'unknown_posts') {
+    return { ok: false, state: op.state, why: 'an earlier attempt of it may still land at the gateway (its outcome was unknown): it cannot be withdrawn' };
+  }
   if (!res.ok) {
     const state = (res.state || op.state) as OperationState;
     return { ok: false, state, why: state === 'sending' ? 'it was sent to the terminal meanwhile' : `it is ${state} now` };

@@ -102,6 +102,24 @@ describe('POST /v1/operations/{id}/cancel', () => {
   });
 });
 
+describe('withdrawal of a retried operation', () => {
+  it('the finish script itself refuses to withdraw an operation with an unknown POST (not only the caller’s earlier read)', async () => {
+    const { core } = api.h;
+    await api.call('POST', '/v1/charges', { body: charge('cx-u-0', 100, 'A05') });
+    const { operation } = await api.h.producer.enqueueCharge({ store_uid: STORE_UID, device_name: 'A05', order_id: 'cx-u-1', cost: 100, pfn: 'CREDITCARD' } as never);
+    // As after not_received → retry: queued again, with a POST whose outcome was unknown.
+    await core.redis.hset(core.store.keys.op(operation.id), 'unknown_posts', 1);
+    const op = (await core.store.get(operation.id))!;
+    const now = core.now();
+    const res = await core.store.finish(op, 'withdrawn', { expect: ['queued', 'retry_wait'], now, nextLeaseUntil: now + 1_000 });
+    expect(res).toMatchObject({ ok: false, state: 'unknown_posts' });
+    const r = await api.call('POST', `${path(operation.id)}/cancel`);
+    expect(r.status).toBe(409);
+    expect(JSON.stringify(r.body)).toMatch(/may still land/);
+    expect((await core.store.get(operation.id))!.state).not.toBe('withdrawn');
+  });
+});
+
 describe('producer.cancel', () => {
   it('withdraws a waiting charge and refuses a sent one with NotCancellableError (409)', async () => {
     await api.h.producer.enqueueCharge({ store_uid: STORE_UID, device_name: 'A04', order_id: 'cx-lib-0', cost: 100, pfn: 'CREDITCARD' } as never);

@@ -38,6 +38,7 @@
 
   Returns {'ok', next op id or ''} | {'stale', current state, sends, claim}
         | {'stale', 'claimed', sends, claim} when the refund uid is already another refund's
+        | {'stale', 'unknown_posts', sends, claim} for a withdrawal of an operation with an unknown POST
 ]]
 local state = redis.call('HGET', KEYS[1], 'state')
 local fx = nil
@@ -52,6 +53,11 @@ if ARGV[2] ~= '' then
     if not ok then return {'stale', state, sends, claim} end
   end
   if ARGV[11] ~= '' and claim ~= ARGV[11] then return {'stale', state, sends, claim} end
+  -- Never withdrawn once a POST of it may still land (an explicit retry after not_received): checked
+  -- here, in the same step, not only on the caller's earlier read.
+  if ARGV[2] == 'withdrawn' and tonumber(redis.call('HGET', KEYS[1], 'unknown_posts') or '0') > 0 then
+    return {'stale', 'unknown_posts', sends, claim}
+  end
   -- One gateway refund row belongs to one refund of ours: a row another refund already claimed
   -- (two equal refunds followed up at once) is not this one's.
   if ARGV[8] ~= '' and KEYS[7] ~= KEYS[1] and redis.call('SISMEMBER', KEYS[7], ARGV[8]) == 1 then
