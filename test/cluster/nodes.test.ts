@@ -154,7 +154,12 @@ describe('worker nodes', () => {
 
       const op = (await h.core.store.get(operation.id))!;
       console.log(`link reset: taken over and paid ${takeoverMs} ms after the cut; POSTs ${postsFor(h.sim, orderId).length}, sends ${op.sends}, polls ${op.polls}`);
-      expect(takeoverMs).toBeGreaterThan(2_000);
+      // Taken over only after w1's lock lapsed (2 s from its last renewal, up to 1 s before the cut)
+      // and, what money safety rests on, after the claim's fence (Redis' clock, docs/CORE.md).
+      expect(takeoverMs).toBeGreaterThan(1_000);
+      const takeover = (await h.core.store.auditTrail(operation.id)).find((e) => e.event === 'takeover');
+      expect(takeover, 'a takeover entry in the audit trail').toBeDefined();
+      expect(Date.parse(takeover!.at)).toBeGreaterThanOrEqual(op.claim_until!);
       expect(op.state).toBe('paid');
       expect(op.sends).toBe(1);
       expect(postsFor(h.sim, orderId)).toHaveLength(1);
