@@ -5,10 +5,11 @@
  * pointed at it with a secret generated for the run.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { verifyWebhook } from '../producers/webhook-verify.js';
+import { readBody } from '../simulator/http-io.js';
 
 export interface DemoReceiver {
   url: string;
@@ -18,19 +19,6 @@ export interface DemoReceiver {
   counts(): { verified: number; refused: number };
   close(): Promise<void>;
 }
-
-const readBody = (req: IncomingMessage, limit = 1 << 20): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) reject(new Error('body too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 
 export async function startDemoReceiver(logger: Logger, host = '127.0.0.1'): Promise<DemoReceiver> {
   const secret = `whsec_${randomBytes(32).toString('base64')}`;

@@ -19,11 +19,6 @@ export async function cancelOperation(core: Core, op: StoredOperation): Promise<
   if (op.state !== 'queued' && op.state !== 'retry_wait') {
     return { ok: false, state: op.state, why: isFinalState(op.state) ? 'it is final already' : 'it was sent to the terminal already' };
   }
-  if ((op.unknown_posts ?? 0) > 0) {
-    // An explicit retry of a not_received operation: its first POST's outcome was unknown, and only
-    // the follow-up of this attempt would still see that POST land late. It stays followed up.
-    return { ok: false, state: op.state, why: 'an earlier attempt of it may still land at the gateway (its outcome was unknown): it cannot be withdrawn' };
-  }
   const now = core.now();
   const res = await core.store.finish(op, 'withdrawn', {
     expect: ['queued', 'retry_wait'], now, nextLeaseUntil: now + core.settings.leaseMs,
@@ -31,6 +26,8 @@ export async function cancelOperation(core: Core, op: StoredOperation): Promise<
     fields: { msg: 'withdrawn before it was sent (cancel requested)' },
     effects: { audit: { event: 'final', data: { state: 'withdrawn', by: 'cancel' }, summary: 'withdrawn' }, event: eventTypeFor(op.kind, 'withdrawn') },
   });
+  // An explicit retry of a not_received operation: its first POST's outcome was unknown, and only the
+  // follow-up of this attempt would still see that POST land late — the finish script refuses it.
   if (!res.ok && res.state === 'unknown_posts') {
     return { ok: false, state: op.state, why: 'an earlier attempt of it may still land at the gateway (its outcome was unknown): it cannot be withdrawn' };
   }

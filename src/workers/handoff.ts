@@ -15,8 +15,6 @@ export interface FinishExtra {
   janitorDue?: number;
 }
 
-export { refundSettlement };
-
 /**
  * Records `state` (final) and gives the terminal to the next operation in line — one script — then
  * wakes that operation's job. Returns false when another actor already moved the operation on.

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
+import { bareHost, judgeUrl } from '../../gateway/url-policy.js';
 import { ConfigError, type Env, type StoreCredentials } from '../../config/config.js';
 import { ENDPOINT_ID } from '../../config/webhooks.js';
 import type { EventType } from '../../domain/events.js';
@@ -37,30 +38,28 @@ export interface WebhookEndpoints {
   readonly ca?: Buffer;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-const bare = (hostname: string): string => hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-
-/** Why `raw` may not be a webhook URL (null: fine). The same rules as the gateway's URL (gateway/url-policy.ts). */
+/** Why `raw` may not be a webhook URL (null: fine). The gateway's rule (gateway/url-policy.ts judgeUrl) in a webhook's words. */
 export function webhookUrlProblem(raw: string, allowedHosts: readonly string[]): string | null {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return 'is not a valid URL';
+  const v = judgeUrl(raw, allowedHosts);
+  if (v.ok) return null;
+  switch (v.why) {
+    case 'invalid':
+      return 'is not a valid URL';
+    case 'credentials':
+      return 'must not carry credentials (sign with the secret instead)';
+    case 'host':
+      return `host ${v.host} is not in WEBHOOK_ALLOWED_HOSTS (${v.allowed.length ? v.allowed.join(', ') : 'empty'})`;
+    case 'plain_http':
+      return `plain http is only allowed to a loopback host, not ${v.host}: use https`;
+    case 'scheme':
+      return `scheme ${v.protocol} is not supported: use https`;
   }
-  if (url.username || url.password) return 'must not carry credentials (sign with the secret instead)';
-  const host = bare(url.hostname);
-  const allowed = new Set(allowedHosts.map((h) => bare(h.trim())).filter(Boolean));
-  if (!allowed.has(host)) return `host ${host} is not in WEBHOOK_ALLOWED_HOSTS (${allowed.size ? [...allowed].join(', ') : 'empty'})`;
-  if (url.protocol === 'https:') return null;
-  if (url.protocol === 'http:') return LOOPBACK.has(host) ? null : `plain http is only allowed to a loopback host, not ${host}: use https`;
-  return `scheme ${url.protocol} is not supported: use https`;
 }
 
 function endpoint(o: { id: string; url: string; store: string | null; secrets: readonly string[]; types?: readonly string[] }): WebhookEndpoint {
   const signers = o.secrets.map((s) => new Webhook(s));
   const types = o.types && o.types.length ? new Set(o.types) : null;
-  const host = bare(new URL(o.url).hostname);
+  const host = bareHost(new URL(o.url).hostname);
   const ep: WebhookEndpoint = {
     id: o.id,
     url: o.url,
