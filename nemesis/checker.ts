@@ -507,9 +507,10 @@ export async function check(input: CheckInput): Promise<CheckResult> {
 
     // ── 9. events: written with the state change ──
     const eventsByOp = new Map<string, { sid: string; type: string; state: string }[]>();
-    for (const [sid, fields] of (await redis.xrange(`{${PREFIX}}:events:${STORE}`, '-', '+')) as [string, string[]][]) {
+    for (const [sid, fields] of (await redis.xrange(`{${PREFIX}}:events`, '-', '+')) as [string, string[]][]) {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      if (f.store !== STORE) continue;
       let state = '';
       try {
         state = String((JSON.parse(f.obj ?? '{}') as { state?: unknown }).state ?? '');

@@ -37,14 +37,15 @@ export async function cancelOperation(core: Core, op: StoredOperation): Promise<
   }
   // Its parked job has nothing left to do (one a worker holds right now sees the final state and stops).
   await core.deviceQueue.remove(op.id).catch(() => undefined);
-  // It may have held the terminal (its turn had come): the finish script gave it to the next in line.
-  let next = res.next;
+  // It may have held the terminal (its turn had come): the finish script gave it to the next in line
+  // and promoted its parked job; one that was not parked is recovered here.
+  let next = res.promoted ? null : res.next;
   while (next) {
     const recovered = await core.wake(next);
     if (!recovered || !isFinalState(recovered.state)) break;
     const t = core.now();
     const again = await core.store.finish(recovered, null, { now: t, nextLeaseUntil: t + core.settings.leaseMs });
-    next = again.ok ? again.next : null;
+    next = again.ok && !again.promoted ? again.next : null;
   }
   return { ok: true, operation: (await core.store.get(op.id)) ?? { ...op, state: 'withdrawn' } };
 }

@@ -72,12 +72,15 @@ export function createCore(options: CoreOptions): Core {
   const logger = options.logger ?? pino({ level: 'silent' });
   const clock = options.now ? undefined : createRedisClock(redis);
   const now = options.now ?? (() => clock!.now());
-  const store = new OperationStore(redis, { tag, retentionMs: options.retentionMs, tombstoneMs: settings.tombstoneMs });
-  const events = new EventStore(redis, tag, store.retentionMs);
-  const search = new OperationSearch(redis, tag);
   const queueOpts = { connection: redis, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
   const deviceQueue = new Queue<OperationJob>(QUEUES.device, queueOpts);
   const statusQueue = new Queue<OperationJob>(QUEUES.status, queueOpts);
+  // The finish script promotes the next operation's parked job itself (BullMQ's promote, its keys).
+  const promoteKeys = ['delayed', 'wait', 'paused', 'meta', 'prioritized', 'active', 'pc', 'events', 'marker'];
+  const handOff = { keys: promoteKeys.map((k) => deviceQueue.toKey(k)), jobKeyPrefix: deviceQueue.toKey('') };
+  const store = new OperationStore(redis, { tag, retentionMs: options.retentionMs, tombstoneMs: settings.tombstoneMs, handOff });
+  const events = new EventStore(redis, tag, store.retentionMs);
+  const search = new OperationSearch(redis, tag);
   // Without a listener BullMQ prints every connection error (each reconnect attempt while Redis is
   // down) as a raw stack on stderr, bypassing the logger and its redaction.
   for (const q of [deviceQueue, statusQueue]) q.on('error', (err: Error) => logger.warn({ queue: q.name, err: err.message }, 'queue connection error'));

@@ -1,8 +1,8 @@
 /**
- * Merchant events as stored (docs/EVENTS.md): the state-changing scripts append each event to the
- * stream of all stores (a pointer: type, store, operation, state) and to its store's stream (the
- * event with the record as it was right after the change). Event ids are the stream ids, so they
- * order the events of one operation — and of one store — as the changes happened.
+ * Merchant events as stored (docs/EVENTS.md): the state-changing scripts append each event to one
+ * stream, with what routes it (type, store, operation, state) and the record as it was right after
+ * the change. Event ids are the stream ids, so they order the events of one operation — and of one
+ * store — as the changes happened. A store's feed is that stream filtered as it is read.
  */
 import type { Redis, Cluster } from 'ioredis';
 import { defineScripts } from './scripts.js';
@@ -21,7 +21,7 @@ export interface MypayEvent {
   data: { object: OperationRecord | Record<string, unknown> };
 }
 
-/** One entry of the all-stores stream: enough to route the event without reading its body. */
+/** One entry of the event stream: what routes the event, and the entry itself to render its body from. */
 export interface EventPointer {
   /** Stream id (without `evt_`). */
   sid: string;
@@ -29,6 +29,8 @@ export interface EventPointer {
   store: string;
   op: string;
   state: string;
+  /** The entry's fields as read (absent: read again by id). */
+  raw?: string[];
 }
 
 export const EVENT_PREFIX = 'evt_';
@@ -57,7 +59,7 @@ function fieldsOf(raw: string[]): Record<string, string> {
 export function toPointer([sid, raw]: StreamEntry): EventPointer | null {
   const f = fieldsOf(raw);
   if (!f.type || !isEventType(f.type) || !f.store) return null;
-  return { sid, type: f.type, store: f.store, op: f.op ?? '', state: f.state ?? '' };
+  return { sid, type: f.type, store: f.store, op: f.op ?? '', state: f.state ?? '', raw };
 }
 
 /** Whether the pointed-at operation reached a final state with this event (waiters answer on it). */
@@ -79,10 +81,10 @@ export class EventStore {
    */
   async completeOnce(hashKey: string, e: { type: EventType; store: string; id: string; object: Record<string, unknown>; now: number; fields?: Record<string, string | number> }): Promise<boolean> {
     const fields = Object.entries(e.fields ?? {}).flatMap(([k, v]) => [k, String(v)]);
-    return (await this.redis.mypayComplete(hashKey, this.keys.events, this.keys.storeEvents(e.store), e.type, e.store, e.id, JSON.stringify(e.object), e.now, this.retentionMs, ...fields)) === 1;
+    return (await this.redis.mypayComplete(hashKey, this.keys.events, e.type, e.store, e.id, JSON.stringify(e.object), e.now, this.retentionMs, ...fields)) === 1;
   }
 
-  /** The event as a merchant sees it, from a store stream entry. */
+  /** The event as a merchant sees it, from its stream entry. */
   render(store: string, [sid, raw]: StreamEntry): MypayEvent | null {
     const f = fieldsOf(raw);
     if (!f.type || !isEventType(f.type)) return null;
@@ -109,32 +111,21 @@ export class EventStore {
   async get(store: string, eventId: string): Promise<MypayEvent | null> {
     const sid = streamIdOf(eventId);
     if (!sid) return null;
-    const rows = (await this.redis.xrange(this.keys.storeEvents(store), sid, sid)) as StreamEntry[];
-    return rows[0] ? this.render(store, rows[0]) : null;
+    const rows = (await this.redis.xrange(this.keys.events, sid, sid)) as StreamEntry[];
+    const p = rows[0] ? toPointer(rows[0]) : null;
+    return p && p.store === store ? this.render(store, rows[0]!) : null;
+  }
+
+  /** A store's events after `after` (exclusive), oldest first: {@link pageAll} for one store. */
+  page(store: string, o: { after?: string; limit: number; types?: ReadonlySet<string>; scan?: number }): Promise<EventPage> {
+    return this.pageAll({ ...o, stores: new Set([store]) });
   }
 
   /**
-   * A store's events after `after` (exclusive), oldest first. With `types`, at most `scan` entries
-   * are looked at per call (bounded cost), so a page may hold fewer than `limit` events while
+   * Events after `after` (exclusive), oldest first. With a filter (types, stores) at most `scan`
+   * entries are looked at per call (bounded cost), so a page may hold fewer than `limit` events while
    * the cursor still moves on: read on while `more`.
    */
-  async page(store: string, o: { after?: string; limit: number; types?: ReadonlySet<string>; scan?: number }): Promise<EventPage> {
-    const start = o.after ? `(${o.after}` : '-';
-    const count = o.types ? Math.max(o.limit, o.scan ?? 1000) : o.limit;
-    const rows = (await this.redis.xrange(this.keys.storeEvents(store), start, '+', 'COUNT', count)) as StreamEntry[];
-    const events: MypayEvent[] = [];
-    let last: string | null = null;
-    for (const row of rows) {
-      last = row[0];
-      const e = this.render(store, row);
-      if (e && (!o.types || o.types.has(e.type))) events.push(e);
-      if (events.length >= o.limit) break;
-    }
-    const more = rows.length === count || (last !== null && last !== rows[rows.length - 1]?.[0]);
-    return { events, cursor: last ? `${EVENT_PREFIX}${last}` : null, more };
-  }
-
-  /** Events of all stores after `after` (the all-stores stream), bodies read from their store streams in one pipeline. */
   async pageAll(o: { after?: string; limit: number; types?: ReadonlySet<string>; stores?: ReadonlySet<string>; scan?: number }): Promise<EventPage> {
     const start = o.after ? `(${o.after}` : '-';
     const count = o.types || o.stores ? Math.max(o.limit, o.scan ?? 1000) : o.limit;
@@ -152,22 +143,29 @@ export class EventStore {
     return { events, cursor: last ? `${EVENT_PREFIX}${last}` : null, more };
   }
 
-  /** The events behind pointers, in their order (one pipelined round trip); trimmed ones are left out. */
+  /** The events behind pointers, in their order: rendered from the entries read (one pipelined read for any without). */
   async bodies(pointers: readonly EventPointer[]): Promise<MypayEvent[]> {
-    if (pointers.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const p of pointers) pipe.xrange(this.keys.storeEvents(p.store), p.sid, p.sid);
-    const res = (await pipe.exec()) ?? [];
+    const missing = pointers.filter((p) => !p.raw);
+    const read = new Map<string, string[]>();
+    if (missing.length) {
+      const pipe = this.redis.pipeline();
+      for (const p of missing) pipe.xrange(this.keys.events, p.sid, p.sid);
+      const res = (await pipe.exec()) ?? [];
+      res.forEach(([err, rows], i) => {
+        const row = (rows as StreamEntry[] | null)?.[0];
+        if (!err && row) read.set(missing[i]!.sid, row[1]);
+      });
+    }
     const out: MypayEvent[] = [];
-    res.forEach(([err, rows], i) => {
-      const row = (rows as StreamEntry[] | null)?.[0];
-      const e = !err && row ? this.render(pointers[i]!.store, row) : null;
+    for (const p of pointers) {
+      const raw = p.raw ?? read.get(p.sid);
+      const e = raw ? this.render(p.store, [p.sid, raw]) : null;
       if (e) out.push(e);
-    });
+    }
     return out;
   }
 
-  /** The newest stream id of the all-stores stream ('0-0' when empty): where a live tail starts. */
+  /** The newest stream id of the event stream ('0-0' when empty): where a live tail starts. */
   async lastId(): Promise<string> {
     const rows = (await this.redis.xrevrange(this.keys.events, '+', '-', 'COUNT', 1)) as StreamEntry[];
     return rows[0]?.[0] ?? '0-0';

@@ -20,8 +20,7 @@
  * | {tag}:open                       | zset   | open operations → when the janitor should look (ms)     |
  * | {tag}:janitor                    | string | janitor pass lock (one process at a time, PX)           |
  * | {tag}:cb:<store>:<order_id>      | string | a gateway callback asked a query for the order (PX: CALLBACK_COALESCE_MS); later callbacks within it ask none |
- * | {tag}:events                     | stream | merchant events of all stores (type, store, op, state)  |
- * | {tag}:events:<store>             | stream | one store's events with the record after the change     |
+ * | {tag}:events                     | stream | merchant events: type, store, op, state, record after   |
  * | {tag}:ix:<store>:<family>[:s:<state>|:d:<device>] | zset | search indexes (docs/CORE.md › Search), by `ixs` |
  * | {tag}:wh:line:<endpoint>|<opId>  | hash   | webhooks: an operation's undelivered events per endpoint, in order (src/workers/notify/keys.ts) |
  * | {tag}:wh:cb:<endpoint>           | hash   | webhooks: the endpoint's circuit breaker                 |
@@ -66,7 +65,6 @@ export function keysFor(tag: string) {
     tombstone: (store: string, orderId: string) => `${p}:tomb:${idPart(store)}:${idPart(orderId)}`,
     open: `${p}:open`,
     events: `${p}:events`,
-    storeEvents: (store: string) => `${p}:events:${idPart(store)}`,
     janitorLock: `${p}:janitor`,
     callbackHint: (store: string, orderId: string) => `${p}:cb:${idPart(store)}:${idPart(orderId)}`,
     leasePrefix: `${p}:lease:`,

@@ -2,7 +2,7 @@
  * The operation store: records, terminal lines and leases, audit trail. Every multi-key change is
  * one Lua script (./lua, headers list KEYS / ARGV / returns).
  */
-import type { Redis, Cluster } from 'ioredis';
+import type { ChainableCommander, Redis, Cluster } from 'ioredis';
 import { isFinalState, type OperationState } from '../domain/operation/states.js';
 import type { EventType } from '../domain/events.js';
 import { defineScripts } from './scripts.js';
@@ -65,6 +65,8 @@ export interface StoreOptions {
   deviceAuditMax?: number;
   /** A charge's order_id stays refused for reuse this long after its first use. Default 400 days. */
   tombstoneMs?: number;
+  /** The device queue the finish script promotes the next operation's job in. */
+  handOff?: HandOffQueue;
 }
 
 /** The result of a compare-and-set that did not apply. */
@@ -107,8 +109,32 @@ export interface TransitionOptions {
  * audit entry (operation and terminal trail) and the merchant event (docs/EVENTS.md).
  */
 export interface Effects {
-  audit?: { event: string; data: unknown; summary: string };
+  /** Audit entries of what led to the change (the POST's answer, the query that settled it), written before `audit`. */
+  prior?: AuditInput[];
+  audit?: AuditInput;
+  /** The terminal's last answer code, noted on its hash (e.g. B200). */
+  answer?: string;
+  /** A counter field of the record to increment with the change (e.g. `polls`). */
+  incr?: string;
+  /** Lines for the running BullMQ job's log (its `…:<id>:logs` list), what Bull Board shows for the step. */
+  jobLog?: { key: string; lines: string[] };
   event?: EventType | null;
+}
+
+/** An audit entry to write: `data` must carry no secrets. */
+export interface AuditInput {
+  event: string;
+  data: unknown;
+  summary: string;
+}
+
+/**
+ * The device queue as the finish script promotes its jobs (BullMQ's promote keys, in its order,
+ * and `queue.toKey('')`); without it the caller wakes the next operation itself.
+ */
+export interface HandOffQueue {
+  keys: readonly string[];
+  jobKeyPrefix: string;
 }
 
 export class OperationStore {
@@ -205,7 +231,7 @@ export class OperationStore {
     const k = this.keys;
     const final = isFinalState(to);
     const [status, a, b, c] = await this.redis.mypayTransition(
-      k.op(op.id), k.lease(member), k.leases, k.open, k.audit(op.id), k.auditDevice(member), k.device(member), k.events, k.storeEvents(op.store),
+      k.op(op.id), k.lease(member), k.leases, k.open, k.audit(op.id), k.auditDevice(member), k.device(member), k.events,
       op.id, to, opts.expect.join(','), opts.now, opts.leaseUntil ?? 0, member, opts.requireHolder ? '1' : '0', opts.incr ?? '',
       opts.claim ?? '', opts.afterFence ? '1' : '0',
       final ? '-' : (opts.janitorDue ?? ''), final ? this.retentionMs : '',
@@ -244,32 +270,43 @@ export class OperationStore {
       claim?: string;
       /** The final state still has a follow-up due then (not_received: its late verification). */
       janitorDue?: number;
+      /** A paid charge's gateway uid, indexed to the charge with the final state. */
+      uid?: string;
       fields?: Fields;
       effects?: Effects;
     },
-  ): Promise<{ ok: true; next: string | null } | { ok: false; state: string; sends: number; claim: string }> {
+  ): Promise<{ ok: true; next: string | null; promoted: boolean } | { ok: false; state: string; sends: number; claim: string }> {
     const member = terminalMember(op.store, op.device);
     const k = this.keys;
     const settles = op.kind === 'refund' && op.charge && opts.settleRefund;
     const chargeKey = settles ? k.op(op.charge!) : k.op(op.id);
     const claimedKey = op.kind === 'refund' ? k.claimed(claimedScope(op)) : k.op(op.id);
     const childrenKey = op.kind === 'charge' ? k.children(op.id) : k.op(op.id);
+    const uidKey = opts.uid && op.kind === 'charge' && state ? k.uid(op.store, opts.uid) : k.op(op.id);
+    const handOff = this.options.handOff;
     const [status, value, sends, claim] = await this.redis.mypayFinish(
       k.op(op.id), k.lease(member), k.leases, k.mailboxLive(member), k.mailboxBulk(member), chargeKey, claimedKey, k.audit(op.id), childrenKey, k.open,
-      k.auditDevice(member), k.device(member), k.events, k.storeEvents(op.store),
+      k.auditDevice(member), k.device(member), k.events, uidKey,
+      ...(handOff?.keys ?? Array<string>(9).fill(k.op(op.id))),
       op.id, state ?? '', (opts.expect ?? []).join(','), opts.now, opts.nextLeaseUntil, member,
       settles ? opts.settleRefund! : '', opts.refundUid ?? '', this.retentionMs, opts.janitorDue ?? '', opts.claim ?? '',
-      this.effectsArg(opts.effects),
+      this.effectsArg(opts.effects), handOff?.jobKeyPrefix ?? '',
       ...flat(opts.fields ?? {}),
     );
     if (status !== 'ok') return { ok: false, state: value ?? '', sends: Number(sends ?? 0), claim: claim ?? '' };
-    return { ok: true, next: value ? value : null };
+    // `sends` is the third element of an 'ok' reply: whether the next operation's job was promoted.
+    return { ok: true, next: value ? value : null, promoted: sends === '1' };
   }
 
   /** The effects argument of the transition and finish scripts (the retention always: the search indexes need it). */
   private effectsArg(fx: Effects | undefined): string {
+    const entry = (a: AuditInput) => [a.event, JSON.stringify(a.data), a.summary];
     return JSON.stringify({
-      a: fx?.audit ? [fx.audit.event, JSON.stringify(fx.audit.data), fx.audit.summary] : undefined,
+      p: fx?.prior?.length ? fx.prior.map(entry) : undefined,
+      a: fx?.audit ? entry(fx.audit) : undefined,
+      n: fx?.answer,
+      i: fx?.incr,
+      l: fx?.jobLog?.lines.length ? [fx.jobLog.key, ...fx.jobLog.lines] : undefined,
       e: fx?.event ?? undefined,
       r: this.retentionMs,
       m: this.deviceAuditMax,
@@ -295,9 +332,17 @@ export class OperationStore {
     return this.redis.mypaySweep(this.keys.leases, now, graceMs, limit, this.keys.leasePrefix);
   }
 
-  /** One status query done: counts it and notes when the janitor should look next. */
-  async notePoll(opId: string, janitorDue: number): Promise<void> {
-    await this.redis.pipeline().hincrby(this.keys.op(opId), 'polls', 1).zadd(this.keys.open, janitorDue, opId).exec();
+  /**
+   * One status query that changed nothing: its audit entry (none when the gateway could not be asked
+   * — that failure was audited already), the poll count, when the janitor should look next and the
+   * job's log line, in one pipeline.
+   */
+  async recordPoll(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, entries: AuditInput[], janitorDue: number, jobLog?: { key: string; lines: string[] }): Promise<void> {
+    const pipe = this.redis.pipeline();
+    for (const e of entries) this.auditTo(pipe, op, e.event, e.data, e.summary);
+    pipe.hincrby(this.keys.op(op.id), 'polls', 1).zadd(this.keys.open, janitorDue, op.id);
+    if (jobLog?.lines.length) pipe.rpush(jobLog.key, ...jobLog.lines);
+    await pipe.exec();
   }
 
   /**
@@ -347,9 +392,7 @@ export class OperationStore {
    */
   async markPoison(id: string, reason: string, now: number): Promise<void> {
     const k = this.keys;
-    // The store names the event stream (a key of the script); a record without one gets no event.
-    const store = (await this.redis.hget(k.op(id), 'store')) ?? '';
-    await this.redis.mypayPoison(k.op(id), k.audit(id), k.open, k.events, k.storeEvents(store), id, reason, now, this.retentionMs, store ? '1' : '0');
+    await this.redis.mypayPoison(k.op(id), k.audit(id), k.open, k.events, id, reason, now, this.retentionMs);
   }
 
   async indexUid(store: string, uid: string, chargeId: string): Promise<void> {
@@ -372,8 +415,13 @@ export class OperationStore {
 
   /** Appends to the operation's and the terminal's audit streams. `data` must carry no secrets. */
   async audit(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, event: string, data: unknown, summary = ''): Promise<void> {
-    const member = terminalMember(op.store, op.device);
     const pipe = this.redis.pipeline();
+    this.auditTo(pipe, op, event, data, summary);
+    await pipe.exec();
+  }
+
+  private auditTo(pipe: ChainableCommander, op: Pick<StoredOperation, 'id' | 'store' | 'device'>, event: string, data: unknown, summary: string): void {
+    const member = terminalMember(op.store, op.device);
     pipe.xadd(this.keys.audit(op.id), '*', 'event', event, 'data', JSON.stringify(data));
     // The first entry may come after the final state (an operation finished before anything was
     // audited, e.g. no merchant key): the finish script's PEXPIRE found no stream then. An open
@@ -383,7 +431,6 @@ export class OperationStore {
     pipe.pexpire(this.keys.auditDevice(member), this.retentionMs);
     pipe.hset(this.keys.device(member), 'last_event_at', Date.now());
     pipe.pexpire(this.keys.device(member), this.retentionMs);
-    await pipe.exec();
   }
 
   async noteAnswer(store: string, device: string, code: string, at: number): Promise<void> {

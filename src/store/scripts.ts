@@ -1,22 +1,29 @@
 /** Loads the Lua scripts of ./lua as ioredis commands (EVALSHA with automatic fallback). */
 import { readFileSync } from 'node:fs';
 import type { Redis, Cluster, Result } from 'ioredis';
+import { promote as bullPromote } from 'bullmq/dist/esm/scripts/promote-9.js';
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 /** A script that writes audit entries and merchant events gets the shared functions of lib/effects.lua first. */
 const withEffects = (name: string) => `${lua('lib/effects')}\n${lua(name)}`;
+/**
+ * BullMQ's own promote script (of the installed version, so it cannot drift from the queue's layout)
+ * as a Lua function `bull_promote(KEYS, ARGV)`: the finish script promotes the next operation's
+ * parked job in the same step as the hand-off.
+ */
+const bullPromoteFn = `local function bull_promote(KEYS, ARGV)\n${bullPromote.content}\nend\n`;
 
 export const SCRIPTS = {
   mypayEnqueue: { numberOfKeys: 10, lua: withEffects('enqueue') },
   mypayClaim: { numberOfKeys: 6, lua: withEffects('claim') },
-  mypayTransition: { numberOfKeys: 9, lua: withEffects('transition') },
-  mypayFinish: { numberOfKeys: 14, lua: withEffects('finish') },
+  mypayTransition: { numberOfKeys: 8, lua: withEffects('transition') },
+  mypayFinish: { numberOfKeys: 23, lua: `${bullPromoteFn}${withEffects('finish')}` },
   mypayRenew: { numberOfKeys: 3, lua: lua('renew') },
   mypaySweep: { numberOfKeys: 1, lua: lua('sweep') },
   mypayRequeue: { numberOfKeys: 7, lua: withEffects('requeue') },
   mypayAnnotate: { numberOfKeys: 2, lua: lua('annotate') },
-  mypayPoison: { numberOfKeys: 5, lua: withEffects('poison') },
-  mypayComplete: { numberOfKeys: 3, lua: withEffects('complete') },
+  mypayPoison: { numberOfKeys: 4, lua: withEffects('poison') },
+  mypayComplete: { numberOfKeys: 2, lua: withEffects('complete') },
 } as const;
 
 type Args = (string | number)[];

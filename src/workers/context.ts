@@ -1,4 +1,5 @@
 /** What a worker needs besides the core: the gateway and the merchants' keys. */
+import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Command } from '../domain/codec/index.js';
 import type { GatewayAnswer } from '../gateway/answer.js';
@@ -60,3 +61,11 @@ export function auditPayload(op: StoredOperation): Record<string, unknown> {
 
 /** A gateway answer as it may be stored or shown: every secret field masked, at any depth (domain/redact.ts, the one list). */
 export const redactAnswer = redactSecrets;
+
+/**
+ * Log lines for a running job, written by the state-change script they describe (store Effects.jobLog)
+ * instead of a `job.log` round trip each: the job's BullMQ log list, removed with the job.
+ */
+export function jobLog(job: Job, ...lines: string[]): { key: string; lines: string[] } {
+  return { key: `${job.queueQualifiedName}:${job.id}:logs`, lines };
+}

@@ -22,9 +22,9 @@ import { assertTransition, isFinalState, type OperationState } from '../domain/o
 import { eventTypeFor } from '../domain/events.js';
 import { isGatewayError, type GatewayFailure } from '../gateway/errors.js';
 import { operationJobSchema, type OperationJob } from '../queues/registry.js';
-import type { Refused } from '../store/operations.js';
+import type { AuditInput, Refused } from '../store/operations.js';
 import type { StoredOperation } from '../store/record.js';
-import { COMMAND_OF, auditPayload, requestPayload, type WorkerContext } from './context.js';
+import { COMMAND_OF, auditPayload, jobLog, requestPayload, type WorkerContext } from './context.js';
 import { finishOperation, releaseTerminal } from './handoff.js';
 import { readOperation } from './read.js';
 import { createFollowUp } from './status.worker.js';
@@ -190,7 +190,7 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       return state;
     }
     const elapsed = performance.now() - claimSentAt;
-    const sending: StoredOperation = { ...op, state: 'sending', sent: now, deadline, sends: claim.sends, claim: claimToken, seen_refunds: seen };
+    const sending: StoredOperation = { ...op, state: 'sending', sent: now, first_sent: op.first_sent ?? now, deadline, sends: claim.sends, claim: claimToken, seen_refunds: seen };
     if (elapsed >= settings.claimBudgetMs) return abandonClaim(job, token, sending, elapsed, log);
     let answer;
     try {
@@ -202,32 +202,49 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     // ── The POST is answered; everything below may wait on Redis. ──
     const at = core.now();
     const msg = answer.msg ?? '';
+    const data = { code: 'B200', msg, latencyMs: answer.latencyMs };
+    // The answer's audit entry, the terminal's last answer and the job's log lines are written by the
+    // script that records what the answer means: one round trip.
+    const recorded = { entry: answerEntry(sending, data), lines: answerLines(sending, data) };
+    ctx.onEvent?.({ type: 'post', op, cmd, latencyMs: answer.latencyMs, outcome: 'B200' });
     if (op.kind === 'charge' || op.kind === 'refund') {
       const moved = await core.store.transition(sending, 'accepted', {
         expect: ['sending'], claim: claimToken, now: at, janitorDue: due(settings.poll.denseIntervalMs),
         fields: { accepted: at, msg },
-        effects: { event: eventTypeFor(op.kind, 'accepted') },
+        effects: { prior: [recorded.entry], answer: 'B200', jobLog: jobLog(job, ...recorded.lines), event: eventTypeFor(op.kind, 'accepted') },
       });
-      await recordAnswer(job, sending, { code: 'B200', msg, latencyMs: answer.latencyMs }, moved.ok ? undefined : moved);
-      ctx.onEvent?.({ type: 'post', op, cmd, latencyMs: answer.latencyMs, outcome: 'B200' });
-      if (!moved.ok) return staleAnswer(sending, moved, 'B200', log);
-      return followUpFrom(job, { ...sending, state: 'accepted' });
+      if (!moved.ok) {
+        await recordAnswer(job, sending, data, moved);
+        return staleAnswer(sending, moved, 'B200', log);
+      }
+      return followUpFrom(job, { ...sending, state: 'accepted', accepted: at, msg });
     }
-    await recordAnswer(job, sending, { code: 'B200', msg, latencyMs: answer.latencyMs });
-    ctx.onEvent?.({ type: 'post', op, cmd, latencyMs: answer.latencyMs, outcome: 'B200' });
-    return printed(job, token, sending, 'printed', msg, log);
+    return printed(job, token, sending, 'printed', msg, log, recorded);
   }
 
-  /** The audit entry, the terminal's last answer and the job log for one answer (or failure). */
-  async function recordAnswer(job: Job, op: StoredOperation, data: Record<string, unknown>, stale?: Refused): Promise<void> {
+  /** The audit entry for one answer (or failure) of this claim's POST. */
+  function answerEntry(op: StoredOperation, data: Record<string, unknown>, stale?: Refused): AuditInput {
     const code = String(data.code ?? data.error ?? '');
     const staleNote = stale ? { stale: stale.reason === 'stale' ? { state: stale.state, sends: stale.sends, claim: stale.claim } : stale } : {};
-    // Logged after the fact: nothing may wait on Redis between the claim and the POST.
-    await job.log(`POST ${COMMAND_OF[op.kind]} to terminal ${op.device} (attempt ${op.sends ?? 1})`);
+    return { event: 'answer', data: { ...data, attempt: op.sends, ...staleNote }, summary: `${code}${data.msg ? ` ${String(data.msg)}` : ''}` };
+  }
+
+  /** What Bull Board shows for the POST and its answer (logged after the fact: nothing may wait on Redis before the POST). */
+  function answerLines(op: StoredOperation, data: Record<string, unknown>): string[] {
+    const code = String(data.code ?? data.error ?? '');
+    return [
+      `POST ${COMMAND_OF[op.kind]} to terminal ${op.device} (attempt ${op.sends ?? 1})`,
+      `answer ${code} ${String(data.msg ?? data.message ?? '')}${data.latencyMs !== undefined ? ` (${String(data.latencyMs)} ms)` : ''}`,
+    ];
+  }
+
+  /** The audit entry, the terminal's last answer and the job log for an answer no state change records. */
+  async function recordAnswer(job: Job, op: StoredOperation, data: Record<string, unknown>, stale?: Refused): Promise<void> {
+    const entry = answerEntry(op, data, stale);
     await Promise.all([
-      core.store.audit(op, 'answer', { ...data, attempt: op.sends, ...staleNote }, `${code}${data.msg ? ` ${String(data.msg)}` : ''}`),
-      data.code ? core.store.noteAnswer(op.store, op.device, code, core.now()) : undefined,
-      job.log(`answer ${code} ${String(data.msg ?? data.message ?? '')}${data.latencyMs !== undefined ? ` (${String(data.latencyMs)} ms)` : ''}`),
+      core.store.audit(op, entry.event, entry.data, entry.summary),
+      data.code ? core.store.noteAnswer(op.store, op.device, String(data.code), core.now()) : undefined,
+      ...answerLines(op, data).map((line) => job.log(line)),
     ]);
   }
 
@@ -321,18 +338,27 @@ export function createDeviceProcessor(ctx: WorkerContext) {
     }
   }
 
-  /** Reprints: final at once; the terminal stays reserved for the print cool-down, then is handed on. */
-  async function printed(job: Job, token: string | undefined, op: StoredOperation, state: 'printed' | 'unresolved', msg: string, log: Logger): Promise<string> {
+  /**
+   * Reprints: final at once; the terminal stays reserved for the print cool-down, then is handed on.
+   * `answer`: the B200 this state records (written by the same script).
+   */
+  async function printed(job: Job, token: string | undefined, op: StoredOperation, state: 'printed' | 'unresolved', msg: string, log: Logger, answer?: { entry: AuditInput; lines: string[] }): Promise<string> {
     const now = core.now();
     assertTransition(op.state, state);
+    const lines = [...(answer?.lines ?? []), `${state}; terminal kept ${settings.printCooldownMs} ms for printing`];
     const moved = await core.store.transition(op, state, {
       expect: ['sending'], claim: op.claim, now, fields: { msg, finished: now },
       leaseUntil: now + settings.printCooldownMs + settings.leaseMs,
-      effects: { audit: { event: 'final', data: { state, msg }, summary: state }, event: eventTypeFor(op.kind, state) },
+      effects: {
+        prior: answer ? [answer.entry] : undefined, answer: answer ? 'B200' : undefined, jobLog: jobLog(job, ...lines),
+        audit: { event: 'final', data: { state, msg }, summary: state }, event: eventTypeFor(op.kind, state),
+      },
     });
-    if (!moved.ok) return staleAnswer(op, moved, `a reprint answer (${state})`, log);
+    if (!moved.ok) {
+      if (answer) await recordAnswer(job, op, answer.entry.data as Record<string, unknown>, moved);
+      return staleAnswer(op, moved, `a reprint answer (${state})`, log);
+    }
     ctx.onEvent?.({ type: 'final', op, state });
-    await job.log(`${state}; terminal kept ${settings.printCooldownMs} ms for printing`);
     return sleep(job, token, settings.printCooldownMs);
   }
 
@@ -347,7 +373,8 @@ export function createDeviceProcessor(ctx: WorkerContext) {
       await core.ensureStatusJob(op, dense);
       return 'accepted';
     }
-    const next = await followUp(job, op.id, dense);
+    // The record as this job just wrote it: the first poll needs no read (its writes compare-and-set).
+    const next = await followUp(job, op.id, dense, op);
     if (typeof next === 'string') return next;
     const current = await core.store.get(op.id);
     if (current) await core.ensureStatusJob(current, next);

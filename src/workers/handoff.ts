@@ -4,7 +4,7 @@ import { assertTransition, isFinalState } from '../domain/operation/states.js';
 import { eventTypeFor } from '../domain/events.js';
 import { refundSettlement } from '../domain/operation/settlement.js';
 import { REDACTED, type StoredOperation } from '../store/record.js';
-import type { Fields } from '../store/operations.js';
+import type { Effects, Fields } from '../store/operations.js';
 import type { WorkerContext } from './context.js';
 
 export interface FinishExtra {
@@ -13,6 +13,10 @@ export interface FinishExtra {
   claim?: string;
   /** A final state that still has a follow-up (not_received: its late verification) due then. */
   janitorDue?: number;
+  /** A paid charge's gateway uid, indexed to it with the final state. */
+  uid?: string;
+  /** Written with the final state: what led to it (the settling query), the job's log line, a counter. */
+  effects?: Pick<Effects, 'prior' | 'jobLog' | 'incr'>;
 }
 
 /**
@@ -25,18 +29,20 @@ export async function finishOperation(ctx: WorkerContext, op: StoredOperation, s
   const now = core.now();
   const res = await core.store.finish(op, state, {
     expect: [op.state], now, nextLeaseUntil: now + core.settings.leaseMs, settleRefund: refundSettlement(op, state), refundUid: extra.refundUid,
-    claim: extra.claim, janitorDue: extra.janitorDue,
+    claim: extra.claim, janitorDue: extra.janitorDue, uid: extra.uid,
     fields: { ...fields, refund_uid: extra.refundUid },
     // The audit entry and the merchant event are written by the same script as the final state.
     // `fields` may carry the charge `key` from the query row (kept in the record for refunds); the
     // audit trail masks it like every other audit entry.
     effects: {
+      ...extra.effects,
       audit: { event: 'final', data: { state, ...fields, ...(fields.key ? { key: REDACTED } : {}) }, summary: `${state}${fields.prc ? ` prc ${fields.prc}` : ''}` },
       event: eventTypeFor(op.kind, state),
     },
   });
   if (!res.ok) return false;
-  if (res.next) await wake(ctx, res.next);
+  // The script promoted the next operation's parked job already; one that was not parked is recovered here.
+  if (res.next && !res.promoted) await wake(ctx, res.next);
   ctx.onEvent?.({ type: 'final', op, state });
   return true;
 }
@@ -45,7 +51,7 @@ export async function finishOperation(ctx: WorkerContext, op: StoredOperation, s
 export async function releaseTerminal(ctx: WorkerContext, op: Pick<StoredOperation, 'id' | 'store' | 'device' | 'kind' | 'charge'>): Promise<void> {
   const now = ctx.core.now();
   const res = await ctx.core.store.finish(op, null, { now, nextLeaseUntil: now + ctx.core.settings.leaseMs });
-  if (res.ok && res.next) await wake(ctx, res.next);
+  if (res.ok && res.next && !res.promoted) await wake(ctx, res.next);
 }
 
 async function wake(ctx: WorkerContext, nextId: string): Promise<void> {

@@ -20,10 +20,12 @@ import { interpretChargeQuery, interpretRefundQuery, type Outcome, type QueryRow
 import { assertTransition, isFinalState } from '../domain/operation/states.js';
 import { isGatewayError } from '../gateway/errors.js';
 import { operationJobSchema, type OperationJob } from '../queues/registry.js';
+import type { AuditInput } from '../store/operations.js';
 import type { StoredOperation } from '../store/record.js';
-import { redactAnswer, type WorkerContext } from './context.js';
+import { QUEUES } from '../queues/registry.js';
+import { jobLog, redactAnswer, type WorkerContext } from './context.js';
 import { readOperation } from './read.js';
-import { finishOperation, releaseTerminal } from './handoff.js';
+import { finishOperation, releaseTerminal, type FinishExtra } from './handoff.js';
 
 export function createStatusProcessor(ctx: WorkerContext) {
   const { core } = ctx;
@@ -43,7 +45,10 @@ export function createStatusProcessor(ctx: WorkerContext) {
   };
 }
 
-type Asked = { outcome: Outcome; at: number } | null;
+/** A query's outcome, when it was sent, and its audit entry (written with whatever the outcome changes). */
+type Asked = { outcome: Outcome; at: number; entry: AuditInput } | null;
+/** What a settling poll writes with the final state (FinishExtra.effects). */
+type Step = NonNullable<FinishExtra['effects']>;
 
 /**
  * The follow-up loop shared by the status worker and the device worker (which follows a fresh B200
@@ -58,13 +63,14 @@ export function createFollowUp(ctx: WorkerContext) {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const due = (afterMs: number) => core.now() + afterMs + settings.janitorGraceMs;
 
-  return async function followUp(job: Job, opId: string, firstWaitMs = 0): Promise<string | number> {
+  /** `known`: the record as the caller just wrote it (a fresh B200), so the first poll needs no read. */
+  return async function followUp(job: Job, opId: string, firstWaitMs = 0, known?: StoredOperation): Promise<string | number> {
     if (firstWaitMs > 0) {
       if (firstWaitMs > settings.inlineWaitMs) return firstWaitMs;
       await sleep(firstWaitMs);
     }
-    for (;;) {
-      const next = await pollOnce(job, opId);
+    for (let first = known; ; first = undefined) {
+      const next = await pollOnce(job, opId, first);
       if (typeof next === 'string' || next > settings.inlineWaitMs) return next;
       await sleep(next);
     }
@@ -81,9 +87,10 @@ export function createFollowUp(ctx: WorkerContext) {
       const answer = await ctx.gateway.send({ store_uid: op.store, key }, 'api/querydirect', query);
       const rows = (answer.rows ?? []) as QueryRowLike[];
       const outcome = await interpret(op, rows);
-      await core.store.audit(op, 'query', { ...note, answer: redactAnswer({ code: answer.code, msg: answer.msg, rows }), latencyMs: answer.latencyMs }, describe(outcome));
       ctx.onEvent?.({ type: 'poll', op, prc: outcome.type === 'final' || outcome.type === 'pending' ? outcome.prc : 'none', latencyMs: answer.latencyMs });
-      return { outcome, at };
+      // Written by the caller with the change the outcome makes (or alone when it changes nothing).
+      const entry = { event: 'query', data: { ...note, answer: redactAnswer({ code: answer.code, msg: answer.msg, rows }), latencyMs: answer.latencyMs }, summary: describe(outcome) };
+      return { outcome, at, entry };
     } catch (err) {
       if (!isGatewayError(err)) throw err;
       await core.store.audit(op, 'query', { ...note, error: err.kind, message: err.message }, `query ${err.kind}`);
@@ -103,32 +110,42 @@ export function createFollowUp(ctx: WorkerContext) {
     return interpretRefundQuery(rows, op.order_id!, { cost: op.cost ?? 0, notBefore, seen, claimed });
   }
 
-  /** A final or ambiguous answer settles the operation (from whatever follow-up state it is in). */
-  async function settle(op: StoredOperation, outcome: Outcome, review?: string): Promise<string | null> {
+  /**
+   * A final or ambiguous answer settles the operation (from whatever follow-up state it is in). `step`
+   * (the query's audit entry, the job's log line, the poll count) is written with the final state; when
+   * the final state does not apply, the caller records it.
+   */
+  async function settle(op: StoredOperation, outcome: Outcome, review: string | undefined, step: Step): Promise<{ state: string | null; recorded: boolean }> {
     if (outcome.type === 'final') {
-      const done = await finishOperation(ctx, op, outcome.state, { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message, review }, { refundUid: outcome.refundUid, claim: op.claim });
-      if (done && op.kind === 'charge' && outcome.uid) await core.store.indexUid(op.store, outcome.uid, op.id);
+      const done = await finishOperation(ctx, op, outcome.state, { prc: outcome.prc, uid: outcome.uid, key: outcome.key, msg: outcome.message, review }, {
+        refundUid: outcome.refundUid, claim: op.claim, uid: op.kind === 'charge' ? outcome.uid : undefined, effects: step,
+      });
       if (!done) {
         // Another actor moved it on — or the refund row was claimed by another refund of ours
         // meanwhile (then it is not this one's): look again.
         const current = await core.store.get(op.id);
-        if (current && !isFinalState(current.state)) return null;
-        return current?.state ?? 'missing';
+        if (current && !isFinalState(current.state)) return { state: null, recorded: false };
+        return { state: current?.state ?? 'missing', recorded: false };
       }
-      return outcome.state;
+      return { state: outcome.state, recorded: true };
     }
     if (outcome.type === 'ambiguous') {
       const why = `${outcome.message}: ${outcome.candidates.join(', ')} — the gateway rows are in the audit trail; a person decides which is ours`;
-      await finishOperation(ctx, op, 'needs_review', { review: why, msg: why }, { claim: op.claim });
+      const done = await finishOperation(ctx, op, 'needs_review', { review: why, msg: why }, { claim: op.claim, effects: step });
       ctx.logger.warn({ opId: op.id, candidates: outcome.candidates }, 'ambiguous gateway rows: needs review');
-      return 'needs_review';
+      return { state: 'needs_review', recorded: done };
     }
-    return null;
+    return { state: null, recorded: false };
+  }
+
+  /** A poll whose state change did not apply: its step is recorded as a poll that changed nothing. */
+  function recordStep(op: StoredOperation, step: Step, janitorDue: number): Promise<void> {
+    return core.store.recordPoll(op, step.prior ?? [], janitorDue, step.jobLog);
   }
 
   /** One status query and what follows from it: a final word (string) or the delay to the next poll. */
-  async function pollOnce(job: Job, opId: string): Promise<string | number> {
-    const op = await readOperation(ctx, opId);
+  async function pollOnce(job: Job, opId: string, known?: StoredOperation): Promise<string | number> {
+    const op = known ?? (await readOperation(ctx, opId));
     if (!op) return 'missing';
     if (op.kind !== 'charge' && op.kind !== 'refund') return op.state;
     if (op.state === 'unresolved') return recheckUnresolved(op);
@@ -147,32 +164,18 @@ export function createFollowUp(ctx: WorkerContext) {
       state: op.state, outcome, askedAt: asked?.at, now, poll,
       created: op.created, sent: op.sent, firstSent: op.first_sent, accepted: op.accepted, unknownAt: op.unknown_at,
     });
-    await core.store.notePoll(op.id, due(d.type === 'continue' || d.type === 'settle' ? d.delayMs : 0));
     const polls = (op.polls ?? 0) + 1;
     const prc = outcome && (outcome.type === 'final' || outcome.type === 'pending') ? outcome.prc : null;
-    await Promise.all([
-      job.log(`poll ${polls}: ${outcome ? describe(outcome) : 'no answer'}`),
-      job.updateProgress({ polls, prc, outcome: outcome?.type ?? 'no_answer' }),
-    ]);
-
-    switch (d.type) {
-      case 'settle':
-        // null: the row was claimed by another refund of ours meanwhile — not this one's; ask again.
-        return (await settle(op, outcome!)) ?? d.delayMs;
-      case 'review':
-        await finishOperation(ctx, op, 'needs_review', { review: d.reason, msg: d.reason }, { claim: op.claim });
-        return 'needs_review';
-      case 'not_received': {
-        const msg = `not received: no trace at the gateway a terminal window after the outcome became unknown; verified again at ${new Date(d.verifyAt).toISOString()}`;
-        const done = await finishOperation(ctx, op, 'not_received', { msg }, { janitorDue: d.verifyAt + settings.janitorGraceMs, claim: op.claim });
-        if (!done) return 'stale';
-        log.warn('operation not received by the gateway: nothing moved; retry is an explicit act');
-        return Math.max(1, d.verifyAt - core.now());
-      }
-      case 'unresolved':
-      case 'continue':
-        break;
-    }
+    // The query's audit entry, the poll count and the job's log line go with the state change the
+    // query makes (one script), or with the janitor's next look when it makes none (one pipeline).
+    const step: Step = { prior: asked ? [asked.entry] : undefined, jobLog: jobLog(job, `poll ${polls}: ${outcome ? describe(outcome) : 'no answer'}`), incr: 'polls' };
+    // A status job's progress is what Bull Board shows of a long follow-up (a device job's inline poll has none).
+    const progress = job.queueName === QUEUES.status ? job.updateProgress({ polls, prc, outcome: outcome?.type ?? 'no_answer' }) : undefined;
+    const final = await settleBy(d, op, outcome, step, log);
+    await progress;
+    if (final !== undefined) return final;
+    if (d.type !== 'continue' && d.type !== 'unresolved') return d.type === 'settle' ? d.delayMs : 'stale';
+    await recordStep(op, step, due(d.type === 'continue' ? d.delayMs : 0));
 
     let current = op;
     if (outcome?.type === 'pending') {
@@ -190,21 +193,51 @@ export function createFollowUp(ctx: WorkerContext) {
       log.warn('operation unresolved: manual review');
       return 'unresolved';
     }
-    const holds = (await core.store.leaseHolder(op.store, op.device)) === op.id;
-    if (holds && d.releaseTerminal) {
-      await releaseTerminal(ctx, current);
-      await job.log(`terminal ${op.device} free; handed to the next operation while this one is reconciled`);
-    } else if (holds) {
-      await core.store.renewLease(op, now + d.delayMs + settings.leaseMs, due(d.delayMs));
-    }
+    // Each only if this operation still holds the terminal (checked in its script).
+    if (d.releaseTerminal) await releaseTerminal(ctx, current);
+    else await core.store.renewLease(op, now + d.delayMs + settings.leaseMs);
     return d.delayMs;
+  }
+
+  /**
+   * The decisions that end the follow-up (a final state, review, not_received): the final word or the
+   * next delay; `undefined` for the others. A step whose state change did not apply is recorded alone.
+   */
+  async function settleBy(d: ReturnType<typeof decideFollowUp>, op: StoredOperation, outcome: Outcome | null, step: Step, log: typeof ctx.logger): Promise<string | number | undefined> {
+    switch (d.type) {
+      case 'settle': {
+        const settled = await settle(op, outcome!, undefined, step);
+        if (!settled.recorded) await recordStep(op, step, due(d.delayMs));
+        // null: the row was claimed by another refund of ours meanwhile — not this one's; ask again.
+        return settled.state ?? undefined;
+      }
+      case 'review': {
+        const done = await finishOperation(ctx, op, 'needs_review', { review: d.reason, msg: d.reason }, { claim: op.claim, effects: step });
+        if (!done) await recordStep(op, step, due(0));
+        return 'needs_review';
+      }
+      case 'not_received': {
+        const msg = `not received: no trace at the gateway a terminal window after the outcome became unknown; verified again at ${new Date(d.verifyAt).toISOString()}`;
+        const done = await finishOperation(ctx, op, 'not_received', { msg }, { janitorDue: d.verifyAt + settings.janitorGraceMs, claim: op.claim, effects: step });
+        if (!done) {
+          await recordStep(op, step, due(0));
+          return 'stale';
+        }
+        log.warn('operation not received by the gateway: nothing moved; retry is an explicit act');
+        return Math.max(1, d.verifyAt - core.now());
+      }
+      default:
+        return undefined;
+    }
   }
 
   /** One query for an `unresolved` operation: a final answer settles it; nothing else changes it. */
   async function recheckUnresolved(op: StoredOperation): Promise<string> {
     const asked = await ask(op, { recheck: true });
     if (!asked) return op.state;
-    return (await settle(op, asked.outcome)) ?? op.state;
+    const settled = await settle(op, asked.outcome, undefined, { prior: [asked.entry] });
+    if (!settled.recorded) await core.store.audit(op, asked.entry.event, asked.entry.data, asked.entry.summary);
+    return settled.state ?? op.state;
   }
 
   /**
@@ -222,6 +255,8 @@ export function createFollowUp(ctx: WorkerContext) {
       const left = verifyAt - core.now();
       return left > 0 ? Math.max(1, Math.min(left, settings.retry.maxMs)) : Math.max(poll.reconcileMaxIntervalMs, settings.retry.maxMs);
     }
+    // A rare path: the query's entry is written first, on its own.
+    await core.store.audit(op, asked.entry.event, asked.entry.data, asked.entry.summary);
     const { outcome } = asked;
     if (outcome.type === 'final' || outcome.type === 'pending' || outcome.type === 'ambiguous') {
       const review = `late row: the gateway shows this operation after it was reported not_received (${describe(outcome)})`;
@@ -233,7 +268,7 @@ export function createFollowUp(ctx: WorkerContext) {
         });
         return poll.denseIntervalMs;
       }
-      return (await settle(op, outcome, review)) ?? op.state;
+      return (await settle(op, outcome, review, {})).state ?? op.state;
     }
     if (op.retry_requested) return retryNow(op);
     if (asked.at < verifyAt) {

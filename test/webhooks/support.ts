@@ -124,11 +124,11 @@ export async function until<T>(fn: () => Promise<T> | T, timeoutMs: number, what
 
 /** Every event stored for `store`, oldest first (what the webhooks must carry), as `{id, type, op}`. */
 export async function storedEvents(core: Core, store: string): Promise<{ id: string; type: string; op: string }[]> {
-  const rows = (await core.redis.xrange(core.store.keys.storeEvents(store), '-', '+')) as [string, string[]][];
-  return rows.map(([sid, f]) => {
+  const rows = (await core.redis.xrange(core.store.keys.events, '-', '+')) as [string, string[]][];
+  return rows.flatMap(([sid, f]) => {
     const m: Record<string, string> = {};
     for (let i = 0; i + 1 < f.length; i += 2) m[f[i]!] = f[i + 1]!;
-    return { id: `evt_${sid}`, type: m.type!, op: m.op! };
+    return m.store === store ? [{ id: `evt_${sid}`, type: m.type!, op: m.op! }] : [];
   });
 }
 

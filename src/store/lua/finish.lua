@@ -17,8 +17,10 @@
   KEYS[10] open operations zset (janitor index)
   KEYS[11] the terminal's audit stream (capped)
   KEYS[12] the terminal's hash
-  KEYS[13] event stream (all stores)
-  KEYS[14] the store's event stream
+  KEYS[13] event stream
+  KEYS[14] the charge's gateway-uid index key (a paid charge's `uid` → op id; else = KEYS[1])
+  KEYS[15..23] the device queue's BullMQ keys, as its promote script takes them: delayed, wait, paused,
+           meta, prioritized, active, pc, events, marker
 
   ARGV[1] op id
   ARGV[2] final state, or '' to hand the terminal on only
@@ -34,9 +36,15 @@
   ARGV[11] expected claim token ('' = any)
   ARGV[12] effects (JSON, lib/effects.lua) of the final state: audit entry and merchant event; '' = none.
            A refund that moves its charge to partially_refunded / refunded writes the charge's event too.
-  ARGV[13..] field, value pairs to set with the final state
+  ARGV[13] the device queue's job key prefix (BullMQ `queue.toKey('')`); '' = do not promote
+  ARGV[14..] field, value pairs to set with the final state
 
-  Returns {'ok', next op id or ''} | {'stale', current state, sends, claim}
+  The hand-off promotes the next operation's parked device job in this same script (BullMQ's own
+  promote script, lib/bull-promote: delayed → wait and the marker a blocked worker wakes on), so the
+  next POST needs no round trip of ours between the final state and a worker's fetch.
+
+  Returns {'ok', next op id or '', '1' promoted | '0' not parked (the caller recovers it) | ''}
+        | {'stale', current state, sends, claim}
         | {'stale', 'claimed', sends, claim} when the refund uid is already another refund's
         | {'stale', 'unknown_posts', sends, claim} for a withdrawal of an operation with an unknown POST
 ]]
@@ -64,7 +72,7 @@ if ARGV[2] ~= '' then
     return {'stale', 'claimed', sends, claim}
   end
   local fields = {}
-  for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
+  for i = 14, #ARGV do fields[#fields + 1] = ARGV[i] end
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[4], 'finished', ARGV[4], unpack(fields))
   mypay_ix_move(KEYS[1], ARGV[1], state, ARGV[2], ARGV[4], ARGV[9])
   redis.call('PEXPIRE', KEYS[1], ARGV[9])
@@ -105,6 +113,7 @@ if ARGV[2] ~= '' then
     redis.call('SADD', KEYS[7], ARGV[8])
     redis.call('PEXPIRE', KEYS[7], ARGV[9])
   end
+  if KEYS[14] ~= KEYS[1] then redis.call('SET', KEYS[14], ARGV[1], 'PX', ARGV[9]) end
 end
 
 local nextOp = ''
@@ -121,12 +130,19 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then
   end
   if state then redis.call('HSET', KEYS[1], 'released', ARGV[4]) end
 end
+local promoted = ''
+if nextOp ~= '' and ARGV[13] ~= '' then
+  promoted = '0'
+  local bull_keys = {}
+  for i = 15, 23 do bull_keys[#bull_keys + 1] = KEYS[i] end
+  if bull_promote(bull_keys, {ARGV[13], nextOp}) == 0 then promoted = '1' end
+end
 -- Last, so the event shows the record as this script leaves it (hand-off included).
 if ARGV[2] ~= '' and ARGV[12] ~= '' then
   fx = cjson.decode(ARGV[12])
-  mypay_effects(fx, KEYS[1], KEYS[8], KEYS[11], KEYS[12], KEYS[13], KEYS[14], ARGV[1], ARGV[4])
+  mypay_effects(fx, KEYS[1], KEYS[8], KEYS[11], KEYS[12], KEYS[13], ARGV[1], ARGV[4])
   if fx.e and charge_event then
-    mypay_event(charge_event, fx.r, KEYS[6], KEYS[13], KEYS[14], redis.call('HGET', KEYS[6], 'id'), ARGV[4])
+    mypay_event(charge_event, fx.r, KEYS[6], KEYS[13], redis.call('HGET', KEYS[6], 'id'), ARGV[4])
   end
 end
-return {'ok', nextOp}
+return {'ok', nextOp, promoted}

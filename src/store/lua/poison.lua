@@ -6,14 +6,14 @@
   KEYS[1] op hash
   KEYS[2] the op's audit stream
   KEYS[3] open operations zset (janitor index)
-  KEYS[4] event stream (all stores)
-  KEYS[5] the store's event stream (of the store the caller read from the record; '' store → no event)
+  KEYS[4] event stream
 
   ARGV[1] op id
   ARGV[2] reason
   ARGV[3] now (ms)
   ARGV[4] retention (ms)
-  ARGV[5] '1' = write the merchant event
+
+  A record without a store gets no merchant event (nobody to send it to).
 
   Returns 1, or 0 when the record is gone.
 ]]
@@ -29,5 +29,5 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('XADD', KEYS[2], '*', 'event', 'review', 'data', cjson.encode({ reason = ARGV[2] }))
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('ZREM', KEYS[3], ARGV[1])
-if ARGV[5] == '1' then mypay_event('operation.needs_review', ARGV[4], KEYS[1], KEYS[4], KEYS[5], ARGV[1], ARGV[3]) end
+if redis.call('HGET', KEYS[1], 'store') then mypay_event('operation.needs_review', ARGV[4], KEYS[1], KEYS[4], ARGV[1], ARGV[3]) end
 return 1

@@ -11,8 +11,7 @@
   KEYS[5] the op's audit stream (expires with a final record)
   KEYS[6] the terminal's audit stream (capped)
   KEYS[7] the terminal's hash
-  KEYS[8] event stream (all stores)
-  KEYS[9] the store's event stream
+  KEYS[8] event stream
 
   ARGV[1] op id
   ARGV[2] new state
@@ -68,5 +67,5 @@ if ARGV[12] ~= '' then
   redis.call('PEXPIRE', KEYS[1], ARGV[12])
   redis.call('PEXPIRE', KEYS[5], ARGV[12])
 end
-mypay_effects(fx, KEYS[1], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], ARGV[1], ARGV[4])
+mypay_effects(fx, KEYS[1], KEYS[5], KEYS[6], KEYS[7], KEYS[8], ARGV[1], ARGV[4])
 return {'ok', counter}
