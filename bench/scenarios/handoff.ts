@@ -51,10 +51,12 @@ export async function handoffScenario(ctx: ScenarioContext, opts: Partial<Handof
         target: p === 'p99' ? { op: '<=', value: 20 } : undefined,
         peer: { name: peer.run.name, value: peer.handoff[p] },
         better: 'lower',
+        mustBeatPeer: true,
         note: ours.timedOut ? `time budget: ${ours.run.completed}/${ops.length} done` : undefined,
       });
     }
   }
+  rows.push(...phaseRows(ours.run.extra?.handoffSplitMs as Phases | undefined, ctx));
   return {
     id: '2',
     title: `Terminal hand-off latency, ${o.terminals} terminals × ${o.opsPerTerminal} operations, zero service time`,
@@ -63,4 +65,21 @@ export async function handoffScenario(ctx: ScenarioContext, opts: Partial<Handof
     rows,
     details: { options: o, lockRetryMs: 20, dispatchers: entries.map(describeEntry), handoffMeanMs: entries.map((e) => round(e.handoff.mean, 2)) },
   };
+}
+
+type Phases = Record<'finalToPromoted' | 'promotedToActive' | 'activeToClaimed' | 'claimedToPost' | 'finalToPost', { p50: number; p99: number }>;
+
+const PHASES: [keyof Phases, string][] = [
+  ['finalToPromoted', 'final recorded → next job promoted'],
+  ['promotedToActive', 'promoted → fetched by a worker'],
+  ['activeToClaimed', 'fetched → claimed'],
+  ['claimedToPost', 'claimed → POST at the gateway'],
+  ['finalToPost', 'final recorded → POST at the gateway'],
+];
+
+/** Our hand-off broken into its phases (support/ours.ts splitHandoffs): where the time goes. */
+function phaseRows(split: Phases | undefined, ctx: ScenarioContext): BenchRow[] {
+  if (!split) return [];
+  ctx.log(`ours, hand-off phases p50/p99 ms: ${PHASES.map(([k, name]) => `${name} ${split[k].p50}/${split[k].p99}`).join('; ')}`);
+  return PHASES.map(([k, name]) => ({ scenario: LABEL, metric: `ours, phase p99: ${name}`, unit: 'ms', measured: split[k].p99, better: 'lower' as const, note: `p50 ${split[k].p50} ms` }));
 }

@@ -38,7 +38,7 @@ export function ourDispatcher(options: { concurrency?: number } = {}): Dispatche
           times.set(o.orderId, { postAt: r?.first_sent, acceptedAt: r?.accepted, finalAt: r?.finished, state: r?.state, polls: r?.polls });
           if (r?.finished) lastFinal = Math.max(lastFinal, r.finished);
         });
-        const handoffSplit = await splitHandoffs(orch.core, ops, times);
+        const handoffSplit = await splitHandoffs(orch.core, ops, times, env.simUrl);
         const errors = [...orch.finals].filter(([s]) => s !== 'paid').reduce((n, [, c]) => n + c, 0);
         return {
           name: this.name, completed: orch.finalCount(), times, errors, elapsedMs,
@@ -54,39 +54,70 @@ export function ourDispatcher(options: { concurrency?: number } = {}): Dispatche
 }
 
 /**
- * Splits each hand-off gap at the moment BullMQ made the next operation's device job active
- * (`processedOn` of the job): previous final → job active (finish script, audit, wake: read the
- * next record, find its parked job, promote it, a worker fetches it) and job active → POST (the
- * processor reads the record and the lease, claims the send).
+ * Splits each hand-off gap into its phases, each from the clock of the step that made it (one host):
+ * previous final (record `finished`) → the next job promoted (BullMQ's `waiting` event in the device
+ * queue's event stream: Redis' time; the finish script promotes it itself) → active (`processedOn`,
+ * a worker fetched it) → claimed (the `request` audit entry, written by the claim script: Redis' time)
+ * → the POST arrived at the gateway (the simulator's journal).
  */
-async function splitHandoffs(core: Core, ops: readonly PlannedOp[], times: Map<string, OpTimes>) {
+async function splitHandoffs(core: Core, ops: readonly PlannedOp[], times: Map<string, OpTimes>, simUrl: string) {
+  const ids = ops.map((o) => operationId('charge', STORE_UID, o.orderId));
   const pipe = core.redis.pipeline();
-  for (const o of ops) pipe.hget(`${core.prefix}:${core.deviceQueue.name}:${operationId('charge', STORE_UID, o.orderId)}`, 'processedOn');
+  for (const id of ids) pipe.hget(`${core.prefix}:${core.deviceQueue.name}:${id}`, 'processedOn');
+  for (const id of ids) pipe.xrange(core.store.keys.audit(id), '-', '+', 'COUNT', 1);
   const res = (await pipe.exec()) ?? [];
-  const byDevice = new Map<string, { postAt: number; finalAt?: number; activeAt?: number }[]>();
+  const promotedAt = await promotions(core);
+  const arrivedAt = await postArrivals(simUrl);
+  const byDevice = new Map<string, { postAt: number; finalAt?: number; promotedAt?: number; activeAt?: number; claimedAt?: number; arrivedAt?: number }[]>();
   ops.forEach((o, i) => {
     const t = times.get(o.orderId);
     if (t?.postAt === undefined) return;
-    const activeAt = Number(res[i]?.[1]) || undefined;
+    const audit = (res[ids.length + i]?.[1] as [string, string[]][] | null)?.[0];
     let list = byDevice.get(o.device);
     if (!list) byDevice.set(o.device, (list = []));
-    list.push({ postAt: t.postAt, finalAt: t.finalAt, activeAt });
+    list.push({
+      postAt: t.postAt, finalAt: t.finalAt, promotedAt: promotedAt.get(ids[i]!), activeAt: Number(res[i]?.[1]) || undefined,
+      claimedAt: audit ? Number(audit[0].split('-')[0]) : undefined, arrivedAt: arrivedAt.get(o.orderId),
+    });
   });
-  const toActive: number[] = [];
-  const toPost: number[] = [];
+  const phase = { finalToPromoted: [] as number[], promotedToActive: [] as number[], activeToClaimed: [] as number[], claimedToPost: [] as number[], finalToPost: [] as number[] };
   for (const list of byDevice.values()) {
     list.sort((a, b) => a.postAt - b.postAt);
     for (let i = 1; i < list.length; i++) {
       const prev = list[i - 1]!.finalAt;
-      const cur = list[i]!;
-      if (prev === undefined || cur.activeAt === undefined) continue;
-      toActive.push(cur.activeAt - prev);
-      toPost.push(cur.postAt - cur.activeAt);
+      const c = list[i]!;
+      if (prev === undefined || c.promotedAt === undefined || c.activeAt === undefined || c.claimedAt === undefined || c.arrivedAt === undefined) continue;
+      phase.finalToPromoted.push(c.promotedAt - prev);
+      phase.promotedToActive.push(c.activeAt - c.promotedAt);
+      phase.activeToClaimed.push(c.claimedAt - c.activeAt);
+      phase.claimedToPost.push(c.arrivedAt - c.claimedAt);
+      phase.finalToPost.push(c.arrivedAt - prev);
     }
   }
   const brief = (v: number[]) => {
     const s = summarize(v);
     return { p50: s.p50, p99: s.p99 };
   };
-  return { finalToJobActive: brief(toActive), jobActiveToPost: brief(toPost) };
+  return Object.fromEntries(Object.entries(phase).map(([k, v]) => [k, brief(v)])) as Record<keyof typeof phase, { p50: number; p99: number }>;
+}
+
+/** When each device job was promoted from delayed (parked) to waiting, from the queue's event stream. */
+async function promotions(core: Core): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const rows = (await core.redis.xrange(core.deviceQueue.toKey('events'), '-', '+')) as [string, string[]][];
+  for (const [sid, f] of rows) {
+    const m: Record<string, string> = {};
+    for (let i = 0; i + 1 < f.length; i += 2) m[f[i]!] = f[i + 1]!;
+    if (m.event === 'waiting' && m.prev === 'delayed' && m.jobId) out.set(m.jobId, Number(sid.split('-')[0]));
+  }
+  return out;
+}
+
+/** When each charge POST reached the simulator (its journal), by order id. */
+async function postArrivals(simUrl: string): Promise<Map<string, number>> {
+  const res = await fetch(`${new URL(simUrl).origin}/_sim/journal`);
+  const entries = (await res.json()) as { at: number; cmd: string; request?: { order_id?: string } }[];
+  const out = new Map<string, number>();
+  for (const e of entries) if (e.cmd === 'api/postransaction' && e.request?.order_id && !out.has(e.request.order_id)) out.set(e.request.order_id, e.at);
+  return out;
 }
