@@ -334,14 +334,19 @@ export class OperationStore {
 
   /**
    * One status query that changed nothing: its audit entry (none when the gateway could not be asked
-   * — that failure was audited already), the poll count, when the janitor should look next and the
-   * job's log line, in one pipeline.
+   * — that failure was audited already), the poll count, when the janitor should look next, the job's
+   * log line and (`leaseUntil`) the terminal's lease renewed if the operation still holds it
+   * (lua/renew.lua), in one pipeline.
    */
-  async recordPoll(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, entries: AuditInput[], janitorDue: number, jobLog?: { key: string; lines: string[] }): Promise<void> {
+  async recordPoll(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, entries: AuditInput[], janitorDue: number, o: { jobLog?: { key: string; lines: string[] }; leaseUntil?: number } = {}): Promise<void> {
     const pipe = this.redis.pipeline();
     for (const e of entries) this.auditTo(pipe, op, e.event, e.data, e.summary);
     pipe.hincrby(this.keys.op(op.id), 'polls', 1).zadd(this.keys.open, janitorDue, op.id);
-    if (jobLog?.lines.length) pipe.rpush(jobLog.key, ...jobLog.lines);
+    if (o.jobLog?.lines.length) pipe.rpush(o.jobLog.key, ...o.jobLog.lines);
+    if (o.leaseUntil !== undefined) {
+      const member = terminalMember(op.store, op.device);
+      pipe.mypayRenew(this.keys.lease(member), this.keys.leases, this.keys.open, op.id, o.leaseUntil, member, '');
+    }
     await pipe.exec();
   }
 

@@ -138,9 +138,9 @@ export function createFollowUp(ctx: WorkerContext) {
     return { state: null, recorded: false };
   }
 
-  /** A poll whose state change did not apply: its step is recorded as a poll that changed nothing. */
-  function recordStep(op: StoredOperation, step: Step, janitorDue: number): Promise<void> {
-    return core.store.recordPoll(op, step.prior ?? [], janitorDue, step.jobLog);
+  /** A poll that changed nothing (or whose change did not apply): its step, in one pipeline with the lease renewal, if any. */
+  function recordStep(op: StoredOperation, step: Step, janitorDue: number, leaseUntil?: number): Promise<void> {
+    return core.store.recordPoll(op, step.prior ?? [], janitorDue, { jobLog: step.jobLog, leaseUntil });
   }
 
   /** One status query and what follows from it: a final word (string) or the delay to the next poll. */
@@ -175,7 +175,9 @@ export function createFollowUp(ctx: WorkerContext) {
     await progress;
     if (final !== undefined) return final;
     if (d.type !== 'continue' && d.type !== 'unresolved') return d.type === 'settle' ? d.delayMs : 'stale';
-    await recordStep(op, step, due(d.type === 'continue' ? d.delayMs : 0));
+    // Renewed (if it still holds the terminal) with the step, unless the terminal is handed on below.
+    const renew = d.type === 'continue' && !d.releaseTerminal ? now + d.delayMs + settings.leaseMs : undefined;
+    await recordStep(op, step, due(d.type === 'continue' ? d.delayMs : 0), renew);
 
     let current = op;
     if (outcome?.type === 'pending') {
@@ -193,9 +195,8 @@ export function createFollowUp(ctx: WorkerContext) {
       log.warn('operation unresolved: manual review');
       return 'unresolved';
     }
-    // Each only if this operation still holds the terminal (checked in its script).
+    // Only if this operation still holds the terminal (checked in the script).
     if (d.releaseTerminal) await releaseTerminal(ctx, current);
-    else await core.store.renewLease(op, now + d.delayMs + settings.leaseMs);
     return d.delayMs;
   }
 
