@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { decideAfterPostFailure, judgeStaleAnswer, type PostFailure } from '../domain/operation/policy.js';
+import { nextPollDelay } from '../domain/operation/schedule.js';
 import { assertTransition, isFinalState, type OperationState } from '../domain/operation/states.js';
 import { eventTypeFor } from '../domain/events.js';
 import { isGatewayError, type GatewayFailure } from '../gateway/errors.js';
@@ -368,13 +369,14 @@ export function createDeviceProcessor(ctx: WorkerContext) {
    * then, the status job takes over.
    */
   async function followUpFrom(job: Job, op: StoredOperation): Promise<string> {
-    const dense = settings.poll.denseIntervalMs;
-    if (dense > settings.inlineWaitMs) {
-      await core.ensureStatusJob(op, dense);
+    // The schedule's first query (after its quiet phase, if it has one), counted from the POST.
+    const first = nextPollDelay(Math.max(0, core.now() - (op.sent ?? core.now())), settings.poll) ?? settings.poll.denseIntervalMs;
+    if (first > settings.inlineWaitMs) {
+      await core.ensureStatusJob(op, first);
       return 'accepted';
     }
     // The record as this job just wrote it: the first poll needs no read (its writes compare-and-set).
-    const next = await followUp(job, op.id, dense, op);
+    const next = await followUp(job, op.id, first, op);
     if (typeof next === 'string') return next;
     const current = await core.store.get(op.id);
     if (current) await core.ensureStatusJob(current, next);
