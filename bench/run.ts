@@ -5,7 +5,7 @@
  *
  *   npm run bench                     # everything
  *   npm run bench -- --quick          # small sizes, a smoke run (≈ 1 min)
- *   npm run bench -- --only 1,3       # some scenarios (ids: 1 2 3 4 5 S B D W)
+ *   npm run bench -- --only 1,3       # some scenarios (ids: 1 2 3 4 5 S B D W R)
  *   npm run bench -- --budget 300     # total seconds
  */
 import { execFileSync } from 'node:child_process';
@@ -18,6 +18,7 @@ import { EXTERNAL_BENCHES, externalScenario } from './scenarios/external.js';
 import { handoffScenario } from './scenarios/handoff.js';
 import { scaleScenario } from './scenarios/scale.js';
 import { skewScenario } from './scenarios/skew.js';
+import { terminalsScenario } from './scenarios/terminals.js';
 import { markdownTable, tableNotes } from './scenarios/support/table.js';
 import type { ScenarioContext, ScenarioResult } from './scenarios/support/types.js';
 import { throughputScenario } from './scenarios/throughput.js';
@@ -45,6 +46,8 @@ const SCENARIOS: Entry[] = [
   { id: 'W', title: 'webhooks', share: 0.06, run: webhooksScenario },
   // bench/durability.ts (also runnable alone): the claim's cost under each Redis durability setting.
   { id: 'D', title: 'durability', share: 0.06, run: durabilityScenario },
+  // The gateway's load: queries per payment and detection delay with realistic terminal times.
+  { id: 'R', title: 'realistic terminals', share: 0.1, run: terminalsScenario },
 ];
 
 const { values } = parseArgs({

@@ -59,6 +59,9 @@ const TIMINGS = {
   RETRY_DEADLINE_MS: '6000',
   PRINT_COOLDOWN_MS: '400',
   POLL_DENSE_MS: '250',
+  // Dense for the whole (compressed) window, no quiet phase; no cap on queries (the faults, not the cap, are under test).
+  POLL_QUIET_MS: '0',
+  GATEWAY_QUERIES_PER_SECOND: '0',
   TERMINAL_WINDOW_MS: '5000',
   RECONCILE_HORIZON_MS: '12000',
   RECONCILE_MAX_INTERVAL_MS: '1000',

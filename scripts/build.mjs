@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run build`: compiles src/ to dist/ (JavaScript, .d.ts and source maps, tsconfig.build.json),
 // then copies the files the code reads at run time beside the compiled modules (the Lua scripts
-// under src/store/lua and src/batch/lua, read with `new URL('./lua/…', import.meta.url)`).
+// under src/store/lua, src/batch/lua and src/gateway/lua, read with `new URL('./lua/…', import.meta.url)`).
 // dist/ is removed first, so a module deleted from src/ never lingers in a build or a package.
 import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';

@@ -20,9 +20,9 @@ export const END = '<!-- env-table:end -->';
 /** Where a setting is read; a key matching no group lands in "Other" (the test refuses that). */
 export const GROUPS: [title: string, match: (key: string) => boolean][] = [
   ['Redis and queues', (k) => k.startsWith('REDIS_') || k === 'QUEUE_PREFIX'],
-  ['Gateway and merchants', (k) => k.startsWith('MYPAY_') || k === 'NODE_ENV'],
+  ['Gateway and merchants', (k) => k.startsWith('MYPAY_') || k === 'NODE_ENV' || k === 'GATEWAY_QUERIES_PER_SECOND'],
   ['HTTP API, dashboard, metrics', (k) => k.startsWith('CALLBACK_') || ['PORT', 'HOST', 'API_KEYS', 'API_KEYS_FILE', 'ADMIN_USER', 'ADMIN_PASSWORD', 'API_BODY_LIMIT_BYTES', 'BULL_BOARD_READ_ONLY', 'METRICS_PORT'].includes(k)],
-  ['Workers, terminal lines, follow-up', (k) => k.startsWith('WORKER_') || ['SWEEP_INTERVAL_MS', 'LEASE_MS', 'RETRY_DEADLINE_MS', 'PRINT_COOLDOWN_MS', 'POLL_DENSE_MS', 'TERMINAL_WINDOW_MS', 'RECONCILE_HORIZON_MS', 'RECONCILE_MAX_INTERVAL_MS', 'CLAIM_BUDGET_MS', 'CLAIM_FENCE_MS', 'GATEWAY_CLOCK_TOLERANCE_MS', 'ORDER_TOMBSTONE_DAYS', 'JANITOR_INTERVAL_MS', 'REDIS_DURABILITY', 'RECORD_RETENTION_DAYS'].includes(k)],
+  ['Workers, terminal lines, follow-up', (k) => k.startsWith('WORKER_') || ['SWEEP_INTERVAL_MS', 'LEASE_MS', 'RETRY_DEADLINE_MS', 'PRINT_COOLDOWN_MS', 'POLL_DENSE_MS', 'POLL_QUIET_MS', 'POLL_DENSE_UNTIL_MS', 'POLL_TAIL_MS', 'TERMINAL_WINDOW_MS', 'RECONCILE_HORIZON_MS', 'RECONCILE_MAX_INTERVAL_MS', 'CLAIM_BUDGET_MS', 'CLAIM_FENCE_MS', 'GATEWAY_CLOCK_TOLERANCE_MS', 'ORDER_TOMBSTONE_DAYS', 'JANITOR_INTERVAL_MS', 'REDIS_DURABILITY', 'RECORD_RETENTION_DAYS'].includes(k)],
   ['Batch refunds', (k) => k.startsWith('BATCH_')],
   ['Webhooks (docs/WEBHOOKS.md)', (k) => k.startsWith('WEBHOOK_')],
   ['Logging', (k) => k === 'LOG_LEVEL'],

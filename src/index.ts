@@ -55,6 +55,8 @@ export type { ValidationIssue } from './domain/errors.js';
 // The gateway client and codec.
 export { createGatewayClient, GATEWAY_DEFAULTS } from './gateway/client.js';
 export type { GatewayClient, GatewayClientOptions, SendOptions, StoreRef } from './gateway/client.js';
+export { createQueryCap } from './gateway/query-cap.js';
+export type { QueryCap } from './gateway/query-cap.js';
 export type { GatewayAnswer } from './gateway/answer.js';
 export {
   GatewayBadAnswerError,

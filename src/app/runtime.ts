@@ -5,7 +5,7 @@
 import { Redis, Cluster } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadStores, type Env, type StoreCredentials } from '../config/config.js';
-import { createGatewayClient, type GatewayClient } from '../gateway/index.js';
+import { createGatewayClient, createQueryCap, type GatewayClient, type QueryCap } from '../gateway/index.js';
 import { gatewayOptionsFromEnv } from '../gateway/from-env.js';
 import { createBulkSendGate } from '../batch/send-gate.js';
 import { createCore, REDIS_OPTIONS, type Core } from '../queues/core.js';
@@ -28,6 +28,9 @@ export function settingsFromEnv(env: Env): SettingsInput {
     answerTimeoutMs: env.MYPAY_ANSWER_TIMEOUT_MS,
     poll: {
       denseIntervalMs: env.POLL_DENSE_MS,
+      quietMs: env.POLL_QUIET_MS,
+      denseUntilMs: env.POLL_DENSE_UNTIL_MS,
+      tailIntervalMs: env.POLL_TAIL_MS,
       terminalWindowMs: env.TERMINAL_WINDOW_MS,
       maxAgeMs: env.RECONCILE_HORIZON_MS,
       reconcileMaxIntervalMs: env.RECONCILE_MAX_INTERVAL_MS,
@@ -54,6 +57,11 @@ export function notifySettingsFromEnv(env: Env): Partial<NotifySettings> {
     breakerFailures: env.WEBHOOK_BREAKER_FAILURES,
     breakerCooldownMs: env.WEBHOOK_BREAKER_COOLDOWN_MS,
   };
+}
+
+/** `GATEWAY_QUERIES_PER_SECOND` on the deployment's Redis (0: none): shared by every process of the deployment. */
+export function queryCapFromEnv(env: Env, redis: Redis | Cluster): QueryCap | undefined {
+  return env.GATEWAY_QUERIES_PER_SECOND > 0 ? createQueryCap(redis, env.QUEUE_PREFIX, env.GATEWAY_QUERIES_PER_SECOND) : undefined;
 }
 
 /** `redis://…` → Redis; `redis+cluster://host:port,host:port` → Cluster (hash tags keep our scripts in one slot). */
@@ -85,7 +93,7 @@ export function createAppRuntime(env: Env, redisUrl: string, logger: Logger): Ap
   const keys = new Map(stores.map((s) => [s.store_uid, s.key]));
   const redis = connectRedis(redisUrl);
   const core = createCore({ connection: redis, tag: env.QUEUE_PREFIX, settings: settingsFromEnv(env), logger, retentionMs: env.RECORD_RETENTION_DAYS * 86_400_000 });
-  const gateway = createGatewayClient({ ...gatewayOptionsFromEnv(env), logger });
+  const gateway = createGatewayClient({ ...gatewayOptionsFromEnv(env), logger, queryCap: queryCapFromEnv(env, redis) });
   return {
     env,
     stores,

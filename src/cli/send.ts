@@ -9,7 +9,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Argument, type Command as Program } from 'commander';
-import { loadEnv, loadStores, type StoreCredentials } from '../config/config.js';
+import { Redis, type Cluster } from 'ioredis';
+import { connectRedis, queryCapFromEnv } from '../app/runtime.js';
+import { loadEnv, loadStores, type Env, type StoreCredentials } from '../config/config.js';
 import type { Command } from '../domain/codec/index.js';
 import { redactSecrets } from '../domain/redact.js';
 import { createGatewayClient, gatewayOptionsFromEnv, isGatewayError, type GatewayFailure } from '../gateway/index.js';
@@ -90,8 +92,28 @@ function failureLine(err: GatewayFailure): { code: number; line: string } {
   }
 }
 
+/**
+ * With the workers' Redis (`REDIS_URL`), a query takes a slot of the deployment's cap on queries like
+ * theirs (`GATEWAY_QUERIES_PER_SECOND`); without it the command talks to the gateway alone.
+ */
+async function capRedis(env: Env, name: SendName): Promise<Redis | Cluster | undefined> {
+  const url = env.REDIS_URL;
+  if (name !== 'query' || env.GATEWAY_QUERIES_PER_SECOND === 0 || url === undefined) return undefined;
+  // A cluster's connection retries (as the workers' does); a single Redis that is not there is said at once.
+  const redis = url.startsWith('redis+cluster://') ? connectRedis(url) : new Redis(url, { connectTimeout: 3_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw new UsageError(`cannot reach Redis for the cap on queries (GATEWAY_QUERIES_PER_SECOND=0 queries without it): ${(err as Error).message}`);
+  }
+}
+
 export async function runSend(name: SendName, options: SendOptions, io: CliIo = processIo): Promise<number> {
   let client: ReturnType<typeof createGatewayClient> | undefined;
+  let redis: Redis | Cluster | undefined;
   try {
     const env = loadEnv(io.env);
     const data = readData(options.data);
@@ -101,8 +123,9 @@ export async function runSend(name: SendName, options: SendOptions, io: CliIo = 
     // Every command's payload carries the merchant's store_uid (spec); fill it in when omitted.
     const payload = { store_uid: store.store_uid, ...data };
     const gateway = gatewayOptionsFromEnv(env);
-    client = createGatewayClient(gateway);
-    announceTarget(io, { gatewayUrl: gateway.url, stores: [store.store_uid] });
+    redis = await capRedis(env, name);
+    client = createGatewayClient({ ...gateway, queryCap: redis && queryCapFromEnv(env, redis) });
+    announceTarget(io, { gatewayUrl: gateway.url, stores: [store.store_uid], ...(redis ? { redisUrl: env.REDIS_URL } : {}) });
     const { latencyMs: _latency, ...answer } = await client.send(store, SEND_COMMANDS[name], payload);
     // The charge `key` authorises refunds and reprints (with the uid): shown only on request.
     io.out(JSON.stringify(options.showKey ? answer : redactSecrets(answer), null, 2));
@@ -118,6 +141,7 @@ export async function runSend(name: SendName, options: SendOptions, io: CliIo = 
     return EXIT.usage;
   } finally {
     await client?.close();
+    redis?.disconnect();
   }
 }
 

@@ -88,6 +88,8 @@ export const envSchema = z.object({
   MYPAY_ANSWER_TIMEOUT_MS: pos(15_000),
   /** Extra CA bundle (PEM file) to trust for the gateway, e.g. the simulator's self-signed cert. */
   MYPAY_CA_FILE: z.string().optional(),
+  /** Status queries (`api/querydirect`) per store and second that reach the gateway, across every API and worker process (a sliding window in Redis); a query without a slot within 250 ms is not sent and is asked again later. Never applies to charges, refunds or reprints. 0 = no cap. Default 20. */
+  GATEWAY_QUERIES_PER_SECOND: int(20),
   /** HTTP API and Bull Board port (`npm start`, `npm run api`). Default 3000. */
   PORT: int(3000),
   /** Bearer keys for the HTTP API (comma-separated): each may act on every store (role write). */
@@ -138,8 +140,14 @@ export const envSchema = z.object({
   RETRY_DEADLINE_MS: pos(120_000),
   /** Terminal reserved after a reprint's B200 (ms); 0 hands the terminal on at once. Default 3 000. */
   PRINT_COOLDOWN_MS: int(3_000),
-  /** Status follow-up: poll interval while the customer is at the terminal (ms). Default 2 000. */
+  /** Status follow-up: poll interval of the dense phase, while the terminal's answer is likely (ms). Default 2 000. */
   POLL_DENSE_MS: pos(2_000),
+  /** Status follow-up: no query before this long after the POST, while the customer is still tapping or inserting the card (ms); 0 = none. Must be shorter than `TERMINAL_WINDOW_MS`. Default 6 000. */
+  POLL_QUIET_MS: int(6_000),
+  /** Status follow-up: the dense phase ends this long after the POST; `POLL_TAIL_MS` applies from then to the end of the terminal window (ms). 0 = no dense phase (e.g. with the gateway's callbacks as the fast path); at or beyond `TERMINAL_WINDOW_MS`: dense to the window's end. Default 60 000. */
+  POLL_DENSE_UNTIL_MS: int(60_000),
+  /** Status follow-up: poll interval from `POLL_DENSE_UNTIL_MS` to the end of the terminal window (ms). Default 5 000. */
+  POLL_TAIL_MS: pos(5_000),
   /** Status follow-up: the customer-at-the-terminal window (ms). Default 180 000. */
   TERMINAL_WINDOW_MS: pos(180_000),
   /** Status follow-up: horizon after which an operation is `unresolved` (ms). Default 86 400 000 (24 h). */

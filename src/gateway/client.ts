@@ -11,8 +11,9 @@ import { encodeEnvelope, envelopeToForm, KeyLengthError, type Command } from '..
 import { parseAnswer } from './parse-answer.js';
 import type { GatewayAnswer } from './answer.js';
 import { classifyHttpStatus, classifyTransportFailure } from './classify.js';
-import { GatewayConfigError, isGatewayError } from './errors.js';
+import { GatewayConfigError, GatewayNotDeliveredError, isGatewayError } from './errors.js';
 import { postOnce } from './post.js';
+import type { QueryCap } from './query-cap.js';
 import { checkGatewayUrl } from './url-policy.js';
 
 export interface GatewayClientOptions {
@@ -34,6 +35,12 @@ export interface GatewayClientOptions {
   maxAnswerBytes?: number;
   /** Receives one line per send: command, store, outcome, latency. Never keys or payloads. */
   logger?: Logger;
+  /**
+   * The per-store cap on `api/querydirect` (query-cap.ts): every query takes a slot first; without one
+   * it is not sent (`GatewayNotDeliveredError`, reason `query_cap`). Other commands never wait for it.
+   * Default none.
+   */
+  queryCap?: QueryCap;
 }
 
 export interface StoreRef {
@@ -102,17 +109,33 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const path = `${url.pathname}${url.search}`;
   const contentType = bodyFormat === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
 
+  const { queryCap } = options;
+
+  /** A status query held back by the cap: nothing is sent, and the caller's "ask again later" applies. */
+  async function takeQuerySlot(store: StoreRef, cmd: Command): Promise<void> {
+    if (cmd !== 'api/querydirect' || !queryCap || (await queryCap.take(store.store_uid))) return;
+    const detail = `store ${store.store_uid} is at its cap of ${queryCap.perSecond} queries per second (GATEWAY_QUERIES_PER_SECOND): no slot within ${queryCap.maxWaitMs} ms`;
+    throw new GatewayNotDeliveredError(cmd, 'query_cap', host, { detail });
+  }
+
+  function encodeBody(store: StoreRef, cmd: Command, data: unknown): string {
+    let envelope;
+    try {
+      envelope = encodeEnvelope(store.store_uid, store.key, cmd, data);
+    } catch (err) {
+      if (err instanceof KeyLengthError) throw new GatewayConfigError(`store ${store.store_uid}: ${err.message}`);
+      throw err;
+    }
+    return bodyFormat === 'json' ? JSON.stringify(envelope) : envelopeToForm(envelope);
+  }
+
   async function send<C extends Command>(store: StoreRef, cmd: C, data: unknown, options: SendOptions = {}): Promise<GatewayAnswer<C>> {
     const startedAt = performance.now();
     try {
-      let envelope;
-      try {
-        envelope = encodeEnvelope(store.store_uid, store.key, cmd, data);
-      } catch (err) {
-        if (err instanceof KeyLengthError) throw new GatewayConfigError(`store ${store.store_uid}: ${err.message}`);
-        throw err;
-      }
-      const body = bodyFormat === 'json' ? JSON.stringify(envelope) : envelopeToForm(envelope);
+      const body = encodeBody(store, cmd, data);
+      // Right before the request: the slot is taken as close to the query's departure as it can be.
+      await takeQuerySlot(store, cmd);
+      const sentAt = performance.now();
       let raw;
       try {
         raw = await postOnce(
@@ -126,7 +149,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       const statusError = classifyHttpStatus(cmd, host, raw.status);
       if (statusError) throw statusError;
       const answer = parseAnswer(cmd, host, raw);
-      const latencyMs = Math.round(performance.now() - startedAt);
+      const latencyMs = Math.round(performance.now() - sentAt);
       log?.debug({ cmd, store: store.store_uid, code: answer.code, latencyMs }, 'gateway answered');
       return { ...answer, latencyMs } as GatewayAnswer<C>;
     } catch (err) {

@@ -52,17 +52,18 @@ export class GatewayConfigError extends GatewayError {
   }
 }
 
-export type NotDeliveredReason = 'dns' | 'refused' | 'connect_timeout' | 'tls' | 'queue_timeout' | 'closed' | 'network';
+/** `query_cap`: a status query held back by the per-store cap on queries (query-cap.ts), never sent. */
+export type NotDeliveredReason = 'dns' | 'refused' | 'connect_timeout' | 'tls' | 'queue_timeout' | 'closed' | 'network' | 'query_cap';
 
-/** Failed before the request could reach the gateway: always safe to resend. */
+/** Failed before the request could reach the gateway: always safe to resend. `detail` is added to the message in parentheses. */
 export class GatewayNotDeliveredError extends GatewayError {
   readonly kind = 'not_delivered';
   readonly code = 'GATEWAY_NOT_DELIVERED';
   readonly retryable = true;
   readonly httpStatus = 503;
   readonly title = 'Gateway not reached';
-  constructor(readonly cmd: Command, readonly reason: NotDeliveredReason, host: string, options?: { cause?: unknown }) {
-    super(`${cmd} not delivered to ${host}: ${reason}${causeCode(options?.cause)}`, options);
+  constructor(readonly cmd: Command, readonly reason: NotDeliveredReason, host: string, options?: { cause?: unknown; detail?: string }) {
+    super(`${cmd} not delivered to ${host}: ${reason}${options?.detail ? ` (${options.detail})` : ''}${causeCode(options?.cause)}`, options);
     this.name = 'GatewayNotDeliveredError';
   }
 }

@@ -4,3 +4,4 @@ export * from './client.js';
 export * from './classify-rejection.js';
 export * from './url-policy.js';
 export * from './from-env.js';
+export * from './query-cap.js';

@@ -123,8 +123,21 @@ export function settingsProblems(s: CoreSettings): string[] {
   if (s.claimFenceMs < s.claimBudgetMs + CLAIM_MARGIN_MS) {
     out.push(`claimFenceMs (${s.claimFenceMs}) must exceed claimBudgetMs (${s.claimBudgetMs}) by at least ${CLAIM_MARGIN_MS} ms: a worker could still POST after another took the operation over`);
   }
+  out.push(...phaseProblems(s.poll));
   if (s.poll.maxAgeMs <= s.poll.terminalWindowMs) {
     out.push(`poll.maxAgeMs (${s.poll.maxAgeMs}) must exceed poll.terminalWindowMs (${s.poll.terminalWindowMs}): a not_received verdict needs a full window before the horizon`);
   }
+  return out;
+}
+
+/** The optional phases of the window (domain/operation/schedule.ts): each absent, or a number that keeps a query inside the window. */
+function phaseProblems(p: PollScheduleOptions): string[] {
+  const out: string[] = [];
+  const { quietMs, denseUntilMs, tailIntervalMs } = p;
+  if (quietMs !== undefined && !(Number.isFinite(quietMs) && quietMs >= 0 && quietMs < p.terminalWindowMs)) {
+    out.push(`poll.quietMs (${quietMs}) must be at least 0 and less than poll.terminalWindowMs (${p.terminalWindowMs}): the first query must come inside the window`);
+  }
+  if (denseUntilMs !== undefined && !(Number.isFinite(denseUntilMs) && denseUntilMs >= 0)) out.push(`poll.denseUntilMs must be at least 0 (got ${denseUntilMs})`);
+  if (tailIntervalMs !== undefined && !(Number.isFinite(tailIntervalMs) && tailIntervalMs > 0)) out.push(`poll.tailIntervalMs must be positive (got ${tailIntervalMs})`);
   return out;
 }

@@ -37,6 +37,10 @@ export function workerEnv(o: WorkerProcessOptions): Record<string, string> {
     RETRY_DEADLINE_MS: '5000',
     PRINT_COOLDOWN_MS: '5',
     POLL_DENSE_MS: '20',
+    // Dense for the whole (compressed) window, no quiet phase; and no cap on queries, which polls 20 ms
+    // apart would hit at once.
+    POLL_QUIET_MS: '0',
+    GATEWAY_QUERIES_PER_SECOND: '0',
     TERMINAL_WINDOW_MS: '300',
     RECONCILE_HORIZON_MS: '30000',
     RECONCILE_MAX_INTERVAL_MS: '200',

@@ -7,7 +7,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { pino } from 'pino';
 import { TEST_MERCHANT } from '../../../src/config/config.js';
-import { createGatewayClient, type GatewayClient } from '../../../src/gateway/index.js';
+import { createGatewayClient, createQueryCap, type GatewayClient, type QueryCap } from '../../../src/gateway/index.js';
 import { createProducer, type Producer } from '../../../src/producers/index.js';
 import { createCore, REDIS_OPTIONS, type Core } from '../../../src/queues/core.js';
 import type { SettingsInput } from '../../../src/queues/settings.js';
@@ -32,8 +32,8 @@ export function benchSettings(denseIntervalMs: number): SettingsInput {
 }
 
 /** Gateway client options shared by ours and the peers, so HTTP costs the same for all. */
-export function benchGateway(url: string): GatewayClient {
-  return createGatewayClient({ url, allowedHosts: ['127.0.0.1'], answerTimeoutMs: 10_000, connectTimeoutMs: 2_000, connections: 64 });
+export function benchGateway(url: string, queryCap?: QueryCap): GatewayClient {
+  return createGatewayClient({ url, allowedHosts: ['127.0.0.1'], answerTimeoutMs: 10_000, connectTimeoutMs: 2_000, connections: 64, queryCap });
 }
 
 export interface Orchestrator {
@@ -48,12 +48,14 @@ export interface Orchestrator {
   close(): Promise<void>;
 }
 
-export function startOrchestrator(o: { redisUrl: string; simUrl: string; tag?: string; settings: SettingsInput; redisOptions?: RedisOptions }): Orchestrator {
+/** `queriesPerSecond`: the per-store cap on status queries (`GATEWAY_QUERIES_PER_SECOND`); default none, as the other scenarios measure the orchestrator alone. */
+export function startOrchestrator(o: { redisUrl: string; simUrl: string; tag?: string; settings: SettingsInput; redisOptions?: RedisOptions; queriesPerSecond?: number }): Orchestrator {
   // REDIS_OPTIONS is what the app uses; `redisOptions` only for experiments (e.g. auto-pipelining).
   const conn = new Redis(o.redisUrl, { ...REDIS_OPTIONS, ...o.redisOptions });
-  const core = createCore({ connection: conn, tag: o.tag ?? 'bench', settings: o.settings });
+  const tag = o.tag ?? 'bench';
+  const core = createCore({ connection: conn, tag, settings: o.settings });
   const producer = createProducer(core);
-  const gateway = benchGateway(o.simUrl);
+  const gateway = benchGateway(o.simUrl, o.queriesPerSecond ? createQueryCap(conn, tag, o.queriesPerSecond) : undefined);
   const finals = new Map<string, number>();
   let finalCount = 0;
   const ctx: WorkerContext = {
