@@ -98,6 +98,10 @@ export function createCore(options: CoreOptions): Core {
     const state = await job.getState();
     if (state === 'delayed') {
       if (promote) await job.promote().catch(() => undefined); // lost a race with another promoter: fine
+    } else if (state === 'active' && promote && queue === statusQueue) {
+      // A hint while the follow-up is mid-poll: its query may have gone out before the news. The
+      // running poll reads this with its step (store.recordPoll) and asks again at once.
+      await redis.set(store.keys.askAgain(opId), '1', 'PX', 60_000);
     } else if (state === 'completed' || state === 'failed' || state === 'unknown') {
       // A finished job under this id (kept by retention) cannot run again: replace it.
       await job.remove().catch(() => undefined);

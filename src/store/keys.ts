@@ -20,6 +20,7 @@
  * | {tag}:open                       | zset   | open operations → when the janitor should look (ms)     |
  * | {tag}:janitor                    | string | janitor pass lock (one process at a time, PX)           |
  * | {tag}:cb:<store>:<order_id>      | string | a gateway callback asked a query for the order (PX: CALLBACK_COALESCE_MS); later callbacks within it ask none |
+ * | {tag}:again:<opId>               | string | a hint (callback, recheck) came while the status job was running: query again at once (PX 60 s) |
  * | {tag}:events                     | stream | merchant events: type, store, op, state, record after   |
  * | {tag}:ix:<store>:<family>[:s:<state>|:d:<device>] | zset | search indexes (docs/CORE.md › Search), by `ixs` |
  * | {tag}:wh:line:<endpoint>|<opId>  | hash   | webhooks: an operation's undelivered events per endpoint, in order (src/workers/notify/keys.ts) |
@@ -67,6 +68,7 @@ export function keysFor(tag: string) {
     events: `${p}:events`,
     janitorLock: `${p}:janitor`,
     callbackHint: (store: string, orderId: string) => `${p}:cb:${idPart(store)}:${idPart(orderId)}`,
+    askAgain: (opId: string) => `${p}:again:${opId}`,
     leasePrefix: `${p}:lease:`,
   };
 }

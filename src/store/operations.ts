@@ -336,10 +336,12 @@ export class OperationStore {
    * One status query that changed nothing: its audit entry (none when the gateway could not be asked
    * — that failure was audited already), the poll count, when the janitor should look next, the job's
    * log line and (`leaseUntil`) the terminal's lease renewed if the operation still holds it
-   * (lua/renew.lua), in one pipeline.
+   * (lua/renew.lua), in one pipeline. True when a hint asked for another query while this one ran
+   * (`keys.askAgain`, taken).
    */
-  async recordPoll(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, entries: AuditInput[], janitorDue: number, o: { jobLog?: { key: string; lines: string[] }; leaseUntil?: number } = {}): Promise<void> {
+  async recordPoll(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, entries: AuditInput[], janitorDue: number, o: { jobLog?: { key: string; lines: string[] }; leaseUntil?: number } = {}): Promise<boolean> {
     const pipe = this.redis.pipeline();
+    pipe.getdel(this.keys.askAgain(op.id));
     for (const e of entries) this.auditTo(pipe, op, e.event, e.data, e.summary);
     pipe.hincrby(this.keys.op(op.id), 'polls', 1).zadd(this.keys.open, janitorDue, op.id);
     if (o.jobLog?.lines.length) pipe.rpush(o.jobLog.key, ...o.jobLog.lines);
@@ -347,7 +349,8 @@ export class OperationStore {
       const member = terminalMember(op.store, op.device);
       pipe.mypayRenew(this.keys.lease(member), this.keys.leases, this.keys.open, op.id, o.leaseUntil, member, '');
     }
-    await pipe.exec();
+    const res = await pipe.exec();
+    return res?.[0]?.[1] === '1';
   }
 
   /**

@@ -138,8 +138,11 @@ export function createFollowUp(ctx: WorkerContext) {
     return { state: null, recorded: false };
   }
 
-  /** A poll that changed nothing (or whose change did not apply): its step, in one pipeline with the lease renewal, if any. */
-  function recordStep(op: StoredOperation, step: Step, janitorDue: number, leaseUntil?: number): Promise<void> {
+  /**
+   * A poll that changed nothing (or whose change did not apply): its step, in one pipeline with the
+   * lease renewal, if any. True when a hint asked for another query meanwhile.
+   */
+  function recordStep(op: StoredOperation, step: Step, janitorDue: number, leaseUntil?: number): Promise<boolean> {
     return core.store.recordPoll(op, step.prior ?? [], janitorDue, { jobLog: step.jobLog, leaseUntil });
   }
 
@@ -177,7 +180,7 @@ export function createFollowUp(ctx: WorkerContext) {
     if (d.type !== 'continue' && d.type !== 'unresolved') return d.type === 'settle' ? d.delayMs : 'stale';
     // Renewed (if it still holds the terminal) with the step, unless the terminal is handed on below.
     const renew = d.type === 'continue' && !d.releaseTerminal ? now + d.delayMs + settings.leaseMs : undefined;
-    await recordStep(op, step, due(d.type === 'continue' ? d.delayMs : 0), renew);
+    const again = await recordStep(op, step, due(d.type === 'continue' ? d.delayMs : 0), renew);
 
     let current = op;
     if (outcome?.type === 'pending') {
@@ -197,7 +200,8 @@ export function createFollowUp(ctx: WorkerContext) {
     }
     // Only if this operation still holds the terminal (checked in the script).
     if (d.releaseTerminal) await releaseTerminal(ctx, current);
-    return d.delayMs;
+    // A callback or recheck came while this query ran (it may predate the news): ask again now.
+    return again ? 1 : d.delayMs;
   }
 
   /**
