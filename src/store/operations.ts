@@ -5,7 +5,7 @@
 import type { ChainableCommander, Redis, Cluster } from 'ioredis';
 import { isFinalState, type OperationState } from '../domain/operation/states.js';
 import type { EventType } from '../domain/events.js';
-import { defineScripts } from './scripts.js';
+import { defineScripts, type EnqueueReply } from './scripts.js';
 import { keysFor, operationId, terminalMember, type Keys } from './keys.js';
 import { storedOperationSchema, type StoredOperation } from './record.js';
 
@@ -32,7 +32,9 @@ export interface CreateOperation {
 
 export type CreateResult =
   | { status: 'created'; dispatched: boolean }
-  | { status: 'existing' | 'conflict'; state: string }
+  /** A replay: the record as stored (unparsed) and its terminal's lease holder, read by the script. */
+  | { status: 'existing'; state: string; holder: string | null; record: Record<string, string> }
+  | { status: 'conflict'; state: string }
   | { status: 'charge_not_refundable'; state: string }
   | { status: 'over_refund'; refundable: number }
   | { status: 'reused'; firstUsedAt: number };
@@ -152,17 +154,16 @@ export class OperationStore {
   }
 
   async create(c: CreateOperation, now: number, leaseUntil: number): Promise<CreateResult> {
-    const [status, value] = await this.redis.mypayEnqueue(...this.enqueueArgs(c, now, leaseUntil));
-    return createResult(status ?? '', value);
+    return createResult(await this.redis.mypayEnqueue(...this.enqueueArgs(c, now, leaseUntil)));
   }
 
-  /** Many creates in one pipeline (batch refunds); each is still its own atomic script. */
+  /** Many creates in one pipeline (a flush of coalesced enqueues, a bulk call); each is still its own atomic script. */
   async createMany(cs: CreateOperation[], now: number, leaseUntil: number): Promise<(CreateResult | Error)[]> {
     if (cs.length === 0) return [];
     const pipe = this.redis.pipeline();
     for (const c of cs) pipe.mypayEnqueue(...this.enqueueArgs(c, now, leaseUntil));
     const res = (await pipe.exec()) ?? [];
-    return res.map(([err, out]) => (err ? err : createResult(...(out as [string, string | undefined]))));
+    return res.map(([err, out]) => (err ? err : createResult(out as EnqueueReply)));
   }
 
   private enqueueArgs(c: CreateOperation, now: number, leaseUntil: number, janitorDue = leaseUntil): (string | number)[] {
@@ -533,7 +534,7 @@ export function claimedScope(refund: Pick<StoredOperation, 'charge' | 'store' | 
   return refund.order_id ? operationId('charge', refund.store, refund.order_id) : refund.id;
 }
 
-function createResult(status: string, value: string | undefined): CreateResult {
+function createResult([status, value, holder, record]: EnqueueReply): CreateResult {
   switch (status) {
     case 'reused':
       return { status, firstUsedAt: Number(value) };
@@ -542,6 +543,7 @@ function createResult(status: string, value: string | undefined): CreateResult {
     case 'over_refund':
       return { status, refundable: Number(value) };
     case 'existing':
+      return { status, state: value ?? '', holder: holder || null, record: Object.fromEntries(pairs(record ?? [])) };
     case 'conflict':
     case 'charge_not_refundable':
       return { status, state: value ?? '' };

@@ -27,8 +27,10 @@ export const SCRIPTS = {
 } as const;
 
 type Args = (string | number)[];
+/** enqueue.lua's reply: status, value, and for a replay the lease holder and the record's field/value list. */
+export type EnqueueReply = [status: string, value?: string, holder?: string, record?: string[]];
 export interface ScriptCommands {
-  mypayEnqueue(...args: Args): Promise<string[]>;
+  mypayEnqueue(...args: Args): Promise<EnqueueReply>;
   mypayClaim(...args: Args): Promise<string[]>;
   mypayRenew(...args: Args): Promise<number>;
   mypayRequeue(...args: Args): Promise<string[]>;
@@ -42,7 +44,7 @@ export interface ScriptCommands {
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    mypayEnqueue(...args: Args): Result<string[], Context>;
+    mypayEnqueue(...args: Args): Result<EnqueueReply, Context>;
     mypayClaim(...args: Args): Result<string[], Context>;
     mypayRenew(...args: Args): Result<number, Context>;
     mypayRequeue(...args: Args): Result<string[], Context>;

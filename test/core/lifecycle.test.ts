@@ -174,8 +174,9 @@ describe('reprints', () => {
 describe('terminal lines', () => {
   it('serve one operation at a time, in enqueue order, with no busy violations', async () => {
     const ids: string[] = [];
-    // Workers paused while the line fills, so the view below is not racing a fast terminal.
-    await Promise.all(h.workers.map((w) => w.device.pause(true)));
+    // The queue paused while the line fills, so the view below is not racing a fast terminal (a
+    // paused worker would not do: a blocking fetch already in flight still takes the first job).
+    await h.core.deviceQueue.pause();
     try {
       for (let i = 0; i < 8; i++) ids.push((await h.producer.enqueueCharge(charge(`fifo-${Date.now()}-${i}`, 100, 'A02'))).operation.id);
       const view = await h.core.store.terminal(STORE_UID, 'A02');
@@ -183,7 +184,7 @@ describe('terminal lines', () => {
       expect(view.waiting).toBe(7);
       expect(view.waiting_live).toEqual(ids.slice(1));
     } finally {
-      h.workers.forEach((w) => w.device.resume());
+      await h.core.deviceQueue.resume();
     }
     for (const id of ids) await h.waitForState(id, ['paid']);
     const ops = await h.core.store.getMany(ids);

@@ -26,17 +26,23 @@
   ARGV[11..] field, value pairs of the new op hash
 
   Returns
-  {'existing', state}            same id, same fingerprint: nothing changed
+  {'existing', state, holder, record}
+                                 same id, same fingerprint: nothing changed; the terminal's lease
+                                 holder ('' if free) and the record (HGETALL), so a replay needs no
+                                 read of its own (the same fingerprint means the same terminal)
   {'conflict', state}            same id, other parameters: nothing changed
   {'charge_not_refundable', st}  the charge is not paid (or unknown): nothing changed
   {'over_refund', refundable}    amount above the refundable balance: nothing changed
   {'reused', first use ms}       a charge whose order_id was used before (record expired, tombstone
                                  kept): nothing changed
-  {'created', dispatched}        dispatched = 1 when the op holds the terminal lease now
+  {'created', dispatched}        dispatched = '1' when the op holds the terminal lease now, else '0'
+                                 (strings: a Lua number would reach the client as a number)
 ]]
 local state = redis.call('HGET', KEYS[1], 'state')
 if state then
-  if redis.call('HGET', KEYS[1], 'fp') == ARGV[2] then return {'existing', state} end
+  if redis.call('HGET', KEYS[1], 'fp') == ARGV[2] then
+    return {'existing', state, redis.call('GET', KEYS[4]) or '', redis.call('HGETALL', KEYS[1])}
+  end
   return {'conflict', state}
 end
 
@@ -73,11 +79,11 @@ if KEYS[9] ~= KEYS[1] then redis.call('SET', KEYS[9], ARGV[4], 'PX', ARGV[8]) en
 if redis.call('EXISTS', KEYS[4]) == 0 and redis.call('LLEN', KEYS[2]) == 0 and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('SET', KEYS[4], ARGV[1])
   redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
-  return {'created', 1}
+  return {'created', '1'}
 end
 if ARGV[3] == 'bulk' then
   redis.call('RPUSH', KEYS[3], ARGV[1])
 else
   redis.call('RPUSH', KEYS[2], ARGV[1])
 end
-return {'created', 0}
+return {'created', '0'}
