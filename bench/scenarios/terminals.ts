@@ -35,7 +35,7 @@ import type { Core } from '../../src/queues/core.js';
 import type { SettingsInput } from '../../src/queues/settings.js';
 import { readBody } from '../../src/simulator/http-io.js';
 import { operationId } from '../../src/store/keys.js';
-import { round, seededRandom, summarize } from './support/measure.js';
+import { busiestSecond, round, seededRandom, summarize } from './support/measure.js';
 import { benchSettings, chargeInput, deviceName, startOrchestrator, STORE_UID, type Orchestrator } from './support/orchestrator.js';
 import { startBenchRedis, type BenchRedis } from './support/redis.js';
 import { startSimProcess, type SimProcess } from './support/sim-process.js';
@@ -137,17 +137,6 @@ async function startCallbackReceiver(cores: Map<string, Core>): Promise<{ url: s
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callbacks`, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
-/** The most entries within any 1 000 ms. */
-function busiestSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[j]! <= sorted[i]! - 1_000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 interface JournalEntry { seq: number; at: number; cmd: string; request: { order_id?: string } }

@@ -99,9 +99,11 @@ export function createCore(options: CoreOptions): Core {
     if (state === 'delayed') {
       if (promote) await job.promote().catch(() => undefined); // lost a race with another promoter: fine
     } else if (state === 'active' && promote && queue === statusQueue) {
-      // A hint while the follow-up is mid-poll: its query may have gone out before the news. The
-      // running poll reads this with its step (store.recordPoll) and asks again at once.
+      // A hint while the follow-up is mid-poll: its query may have gone out before the news. The run
+      // looks for this flag once it has moved the job to delayed (status.worker.ts) and promotes it;
+      // a run that looked already has left it delayed, where the look below finds it.
       await redis.set(store.keys.askAgain(opId), '1', 'PX', 60_000);
+      if ((await job.getState()) === 'delayed' && (await redis.getdel(store.keys.askAgain(opId)))) await job.promote().catch(() => undefined);
     } else if (state === 'completed' || state === 'failed' || state === 'unknown') {
       // A finished job under this id (kept by retention) cannot run again: replace it.
       await job.remove().catch(() => undefined);

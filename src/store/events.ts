@@ -8,7 +8,7 @@ import type { Redis, Cluster } from 'ioredis';
 import { defineScripts } from './scripts.js';
 import { isEventType, type EventType } from '../domain/events.js';
 import { isFinalState, type OperationState } from '../domain/operation/states.js';
-import { keysFor, type Keys } from './keys.js';
+import { idPart, keysFor, type Keys } from './keys.js';
 import { publicRecord, storedOperationSchema, type OperationRecord } from './record.js';
 
 /** What a merchant receives: the event feed's items and the webhook bodies. */
@@ -113,7 +113,13 @@ export class EventStore {
     if (!sid) return null;
     const rows = (await this.redis.xrange(this.keys.events, sid, sid)) as StreamEntry[];
     const p = rows[0] ? toPointer(rows[0]) : null;
-    return p && p.store === store ? this.render(store, rows[0]!) : null;
+    if (!p || p.store !== store) return null;
+    return (await this.bodies([p]))[0] ?? null;
+  }
+
+  /** A store's stream of event bodies as written before one stream carried them (read-only, until it expires). */
+  private legacyStoreStream(store: string): string {
+    return `${this.keys.events}:${idPart(store)}`;
   }
 
   /** A store's events after `after` (exclusive), oldest first: {@link pageAll} for one store. */
@@ -143,13 +149,17 @@ export class EventStore {
     return { events, cursor: last ? `${EVENT_PREFIX}${last}` : null, more };
   }
 
-  /** The events behind pointers, in their order: rendered from the entries read (one pipelined read for any without). */
+  /**
+   * The events behind pointers, in their order: rendered from the entries read (one pipelined read for
+   * any without). An entry written before the event stream carried the record (a pointer only: no
+   * `obj`) is read from the store's stream of that time, `{tag}:events:<store>`, kept until it expires.
+   */
   async bodies(pointers: readonly EventPointer[]): Promise<MypayEvent[]> {
-    const missing = pointers.filter((p) => !p.raw);
+    const missing = pointers.filter((p) => !p.raw || fieldsOf(p.raw).obj === undefined);
     const read = new Map<string, string[]>();
     if (missing.length) {
       const pipe = this.redis.pipeline();
-      for (const p of missing) pipe.xrange(this.keys.events, p.sid, p.sid);
+      for (const p of missing) pipe.xrange(p.raw ? this.legacyStoreStream(p.store) : this.keys.events, p.sid, p.sid);
       const res = (await pipe.exec()) ?? [];
       res.forEach(([err, rows], i) => {
         const row = (rows as StreamEntry[] | null)?.[0];
@@ -158,7 +168,7 @@ export class EventStore {
     }
     const out: MypayEvent[] = [];
     for (const p of pointers) {
-      const raw = p.raw ?? read.get(p.sid);
+      const raw = read.get(p.sid) ?? p.raw;
       const e = raw ? this.render(p.store, [p.sid, raw]) : null;
       if (e) out.push(e);
     }

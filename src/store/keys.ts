@@ -83,6 +83,6 @@ export function operationId(kind: 'charge' | 'refund' | 'reprint_invoice' | 'rep
 }
 
 /** A caller's value as part of an id or key: percent-encoded, `.` too (no brace can start a second hash tag). */
-function idPart(s: string): string {
+export function idPart(s: string): string {
   return encodeURIComponent(s).replace(/\./g, '%2E');
 }

@@ -337,21 +337,18 @@ export class OperationStore {
    * One status query that changed nothing: its audit entry (none when the gateway could not be asked
    * — that failure was audited already), the poll count, when the janitor should look next, the job's
    * log line and (`leaseUntil`) the terminal's lease renewed if the operation still holds it
-   * (lua/renew.lua), in one pipeline. True when a hint asked for another query while this one ran
-   * (`keys.askAgain`, taken).
+   * (lua/renew.lua), in one pipeline.
    */
-  async recordPoll(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, entries: AuditInput[], janitorDue: number, o: { jobLog?: { key: string; lines: string[] }; leaseUntil?: number } = {}): Promise<boolean> {
+  async recordPoll(op: Pick<StoredOperation, 'id' | 'store' | 'device'>, entries: AuditInput[], janitorDue: number, o: { jobLog?: { key: string; lines: string[] }; leaseUntil?: number } = {}): Promise<void> {
     const pipe = this.redis.pipeline();
-    pipe.getdel(this.keys.askAgain(op.id));
     for (const e of entries) this.auditTo(pipe, op, e.event, e.data, e.summary);
     pipe.hincrby(this.keys.op(op.id), 'polls', 1).zadd(this.keys.open, janitorDue, op.id);
-    if (o.jobLog?.lines.length) pipe.rpush(o.jobLog.key, ...o.jobLog.lines);
+    if (o.jobLog?.lines.length) pipe.mypayJobLog(o.jobLog.key.slice(0, -':logs'.length), o.jobLog.key, ...o.jobLog.lines);
     if (o.leaseUntil !== undefined) {
       const member = terminalMember(op.store, op.device);
       pipe.mypayRenew(this.keys.lease(member), this.keys.leases, this.keys.open, op.id, o.leaseUntil, member, '');
     }
-    const res = await pipe.exec();
-    return res?.[0]?.[1] === '1';
+    await pipe.exec();
   }
 
   /**

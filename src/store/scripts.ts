@@ -24,6 +24,8 @@ export const SCRIPTS = {
   mypayAnnotate: { numberOfKeys: 2, lua: lua('annotate') },
   mypayPoison: { numberOfKeys: 4, lua: withEffects('poison') },
   mypayComplete: { numberOfKeys: 2, lua: withEffects('complete') },
+  /** A running job's log lines, only while the job exists (as BullMQ's addLog): KEYS job hash, its logs list. */
+  mypayJobLog: { numberOfKeys: 2, lua: "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('RPUSH', KEYS[2], unpack(ARGV)) end return 0" },
 } as const;
 
 type Args = (string | number)[];
@@ -40,6 +42,7 @@ export interface ScriptCommands {
   mypaySweep(...args: Args): Promise<string[]>;
   mypayPoison(...args: Args): Promise<number>;
   mypayComplete(...args: Args): Promise<number>;
+  mypayJobLog(...args: Args): Promise<number>;
 }
 
 declare module 'ioredis' {
@@ -54,6 +57,7 @@ declare module 'ioredis' {
     mypaySweep(...args: Args): Result<string[], Context>;
     mypayPoison(...args: Args): Result<number, Context>;
     mypayComplete(...args: Args): Result<number, Context>;
+    mypayJobLog(...args: Args): Result<number, Context>;
   }
 }
 

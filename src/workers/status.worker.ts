@@ -41,6 +41,9 @@ export function createStatusProcessor(ctx: WorkerContext) {
     if (typeof next === 'string') return next;
     // BullMQ promotes delayed jobs by the fetching process's own clock: schedule on it, not on Redis'.
     await job.moveToDelayed(Date.now() + next, token);
+    // A hint (callback, recheck) that came while this run was querying (core.ts makeRunnable): this
+    // run's answer may predate the news — ask again now, not at the next scheduled poll.
+    if (await core.redis.getdel(core.store.keys.askAgain(opId))) await job.promote().catch(() => undefined);
     throw new DelayedError();
   };
 }
@@ -139,10 +142,16 @@ export function createFollowUp(ctx: WorkerContext) {
   }
 
   /**
-   * A poll that changed nothing (or whose change did not apply): its step, in one pipeline with the
-   * lease renewal, if any. True when a hint asked for another query meanwhile.
+   * A poll whose final state did not apply because another actor moved the operation on: only its
+   * query's audit entry (not the poll count or the janitor's index: the record may be final, or gone).
    */
-  function recordStep(op: StoredOperation, step: Step, janitorDue: number, leaseUntil?: number): Promise<boolean> {
+  async function recordMovedOn(op: StoredOperation, step: Step, state?: string): Promise<void> {
+    if (state === 'missing') return;
+    for (const e of step.prior ?? []) await core.store.audit(op, e.event, e.data, e.summary);
+  }
+
+  /** A poll that changed nothing (or whose change did not apply): its step, in one pipeline with the lease renewal, if any. */
+  function recordStep(op: StoredOperation, step: Step, janitorDue: number, leaseUntil?: number): Promise<void> {
     return core.store.recordPoll(op, step.prior ?? [], janitorDue, { jobLog: step.jobLog, leaseUntil });
   }
 
@@ -180,7 +189,7 @@ export function createFollowUp(ctx: WorkerContext) {
     if (d.type !== 'continue' && d.type !== 'unresolved') return d.type === 'settle' ? d.delayMs : 'stale';
     // Renewed (if it still holds the terminal) with the step, unless the terminal is handed on below.
     const renew = d.type === 'continue' && !d.releaseTerminal ? now + d.delayMs + settings.leaseMs : undefined;
-    const again = await recordStep(op, step, due(d.type === 'continue' ? d.delayMs : 0), renew);
+    await recordStep(op, step, due(d.type === 'continue' ? d.delayMs : 0), renew);
 
     let current = op;
     if (outcome?.type === 'pending') {
@@ -200,8 +209,7 @@ export function createFollowUp(ctx: WorkerContext) {
     }
     // Only if this operation still holds the terminal (checked in the script).
     if (d.releaseTerminal) await releaseTerminal(ctx, current);
-    // A callback or recheck came while this query ran (it may predate the news): ask again now.
-    return again ? 1 : d.delayMs;
+    return d.delayMs;
   }
 
   /**
@@ -212,20 +220,21 @@ export function createFollowUp(ctx: WorkerContext) {
     switch (d.type) {
       case 'settle': {
         const settled = await settle(op, outcome!, undefined, step);
-        if (!settled.recorded) await recordStep(op, step, due(d.delayMs));
         // null: the row was claimed by another refund of ours meanwhile — not this one's; ask again.
+        if (settled.state === null) await recordStep(op, step, due(d.delayMs));
+        else if (!settled.recorded) await recordMovedOn(op, step, settled.state);
         return settled.state ?? undefined;
       }
       case 'review': {
         const done = await finishOperation(ctx, op, 'needs_review', { review: d.reason, msg: d.reason }, { claim: op.claim, effects: step });
-        if (!done) await recordStep(op, step, due(0));
+        if (!done) await recordMovedOn(op, step);
         return 'needs_review';
       }
       case 'not_received': {
         const msg = `not received: no trace at the gateway a terminal window after the outcome became unknown; verified again at ${new Date(d.verifyAt).toISOString()}`;
         const done = await finishOperation(ctx, op, 'not_received', { msg }, { janitorDue: d.verifyAt + settings.janitorGraceMs, claim: op.claim, effects: step });
         if (!done) {
-          await recordStep(op, step, due(0));
+          await recordMovedOn(op, step);
           return 'stale';
         }
         log.warn('operation not received by the gateway: nothing moved; retry is an explicit act');

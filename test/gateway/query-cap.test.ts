@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEnvelope, parseEnvelope } from '../../src/domain/codec/index.js';
 import { EXIT, runSend } from '../../src/cli/send.js';
 import { createGatewayClient, createQueryCap, GatewayNotDeliveredError, queryCapKey, type GatewayClient } from '../../src/gateway/index.js';
+import { busiestSecond } from '../../bench/scenarios/support/measure.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
 import { CHARGE, STORE } from './helpers.js';
 
@@ -53,17 +54,6 @@ function processClient(): GatewayClient {
   const client = createGatewayClient({ url: gatewayUrl, allowedHosts: ['127.0.0.1'], answerTimeoutMs: 2_000, queryCap: createQueryCap(conn, redis.prefix, CAP) });
   clients.push(client);
   return client;
-}
-
-/** The most arrivals within any 1 000 ms at the gateway. */
-function busiestSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[j]! <= sorted[i]! - 1_000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -67,3 +67,14 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
 }
 
 export const round = (v: number | null, digits = 2): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toFixed(digits)));
+
+/** The most entries within any 1 000 ms. */
+export function busiestSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[j]! <= sorted[i]! - 1_000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}

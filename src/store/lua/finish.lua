@@ -130,13 +130,6 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then
   end
   if state then redis.call('HSET', KEYS[1], 'released', ARGV[4]) end
 end
-local promoted = ''
-if nextOp ~= '' and ARGV[13] ~= '' then
-  promoted = '0'
-  local bull_keys = {}
-  for i = 15, 23 do bull_keys[#bull_keys + 1] = KEYS[i] end
-  if bull_promote(bull_keys, {ARGV[13], nextOp}) == 0 then promoted = '1' end
-end
 -- Last, so the event shows the record as this script leaves it (hand-off included).
 if ARGV[2] ~= '' and ARGV[12] ~= '' then
   fx = cjson.decode(ARGV[12])
@@ -144,5 +137,15 @@ if ARGV[2] ~= '' and ARGV[12] ~= '' then
   if fx.e and charge_event then
     mypay_event(charge_event, fx.r, KEYS[6], KEYS[13], redis.call('HGET', KEYS[6], 'id'), ARGV[4])
   end
+end
+-- BullMQ's code last: should it raise, the state, the hand-off, their audit entry and event are
+-- written already (the script's error fails the job, whose rerun finds the state final; the next
+-- operation's lease then expires and the sweeper dispatches it).
+local promoted = ''
+if nextOp ~= '' and ARGV[13] ~= '' then
+  promoted = '0'
+  local bull_keys = {}
+  for i = 15, 23 do bull_keys[#bull_keys + 1] = KEYS[i] end
+  if bull_promote(bull_keys, {ARGV[13], nextOp}) == 0 then promoted = '1' end
 end
 return {'ok', nextOp, promoted}

@@ -41,6 +41,12 @@ local function mypay_event(fx_type, retention, k_op, k_events, op_id, now)
   return mypay_emit(fx_type, retention, k_events, obj.store or '', op_id, obj.state or '', cjson.encode(obj), now)
 end
 
+-- A running job's log lines (its `…:<id>:logs` list), only while the job exists: a job removed meanwhile
+-- leaves no orphan list (BullMQ's addLog makes the same check).
+local function mypay_job_log(l)
+  if redis.call('EXISTS', string.sub(l[1], 1, -6)) == 1 then redis.call('RPUSH', unpack(l)) end
+end
+
 local function mypay_effects(fx, k_op, k_audit, k_devaudit, k_device, k_events, op_id, now)
   local entries = fx.p or {}
   if fx.a then entries[#entries + 1] = fx.a end
@@ -59,7 +65,7 @@ local function mypay_effects(fx, k_op, k_audit, k_devaudit, k_device, k_events, 
     redis.call('PEXPIRE', k_device, fx.r)
   end
   if fx.i then redis.call('HINCRBY', k_op, fx.i, 1) end
-  if fx.l then redis.call('RPUSH', unpack(fx.l)) end
+  if fx.l then mypay_job_log(fx.l) end
   if fx.e then mypay_event(fx.e, fx.r, k_op, k_events, op_id, now) end
 end
 
@@ -72,8 +78,9 @@ end
     {P}:ix:<store>:<family>:d:<device>   by terminal
   Keys are built here from the record's key prefix, as BullMQ's scripts build job keys: they share the
   hash tag. Each key expires the retention plus a week after its last addition; entries older than
-  that are trimmed on one addition in IX_TRIM_EVERY (by the entry's sequence number), which bounds a
-  busy key the same way at a fraction of the commands.
+  that are trimmed on about one addition in IX_TRIM_EVERY (when the script's time and the entry's score
+  add up to a multiple of it: varies per call, whatever the pattern of sequence numbers a key sees),
+  which bounds a busy key the same way at a fraction of the commands.
 ]]
 local IX_SLACK_MS = 7 * 86400000
 local IX_TRIM_EVERY = 16
@@ -86,7 +93,7 @@ end
 local function mypay_ix_add(key, score, member, now, retention)
   redis.call('ZADD', key, score, member)
   local keep = tonumber(retention) + IX_SLACK_MS
-  if tonumber(score) % IX_TRIM_EVERY == 0 then
+  if (tonumber(now) + tonumber(score)) % IX_TRIM_EVERY == 0 then
     redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. tostring((tonumber(now) - keep) * 1024))
   end
   redis.call('PEXPIRE', key, keep)
