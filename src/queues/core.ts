@@ -52,9 +52,11 @@ export interface Core {
    * it is not parked (a recovery case) reads the record and falls back to {@link dispatch}.
    */
   wake(opId: string): Promise<StoredOperation | null>;
-  /** Creates the device job parked (waiting its turn) unless the operation already holds the terminal. */
-  park(op: StoredOperation, holdsLease: boolean): Promise<void>;
-  /** {@link park} for many new operations: one `addBulk`, one pipelined lease check. */
+  /**
+   * Creates the device jobs of new operations, each parked (waiting its turn) unless it already holds
+   * its terminal: one `addBulk`, one pipelined lease check (a line that moved between the enqueue
+   * script and the add had no job to promote: promoted here).
+   */
   parkMany(items: { op: StoredOperation; holdsLease: boolean }[]): Promise<void>;
   /** Ensures the status job exists; `promote` runs it now (callback hints, recovery). */
   ensureStatusJob(op: StoredOperation, delayMs: number, promote?: boolean): Promise<void>;
@@ -124,15 +126,6 @@ export function createCore(options: CoreOptions): Core {
         const op = await store.get(opId);
         if (op) await makeRunnable(deviceQueue, op.id, jobName(op), op.id, 0, true);
         return op;
-      }
-    },
-    async park(op, holdsLease) {
-      await deviceQueue.add(jobName(op), { opId: op.id }, { jobId: op.id, delay: holdsLease ? 0 : settings.parkMs });
-      if (holdsLease) return;
-      // The line may have moved between the enqueue script and this add: if the hand-off already
-      // gave us the terminal, it could not promote a job that did not exist yet — do it here.
-      if ((await store.leaseHolder(op.store, op.device)) === op.id) {
-        await makeRunnable(deviceQueue, op.id, jobName(op), op.id, 0, true);
       }
     },
     async parkMany(items) {
